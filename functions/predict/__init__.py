@@ -1,0 +1,1 @@
+"""The predict endpoints and the pipeline behind them."""

@@ -1,0 +1,70 @@
+"""The predict endpoints' HTTP side: JSON request in, pipeline, JSON answer out."""
+
+import base64
+
+import flask
+
+from http_utils import IMAGE_ERROR, PARSE_ERROR, ApiError, http_endpoint, read_json_object
+from predict import image_io, models, pipeline
+
+
+@http_endpoint("POST")
+def predict_api(request: flask.Request) -> dict:
+    _, prediction = _predict(request, with_crops=True)
+    return answer(prediction, with_crops=True)
+
+
+@http_endpoint("POST")
+def predict_upload_api(request: flask.Request) -> dict:
+    return _predict_and_save(request, with_crops=True)
+
+
+@http_endpoint("POST")
+def predict_img_only_api(request: flask.Request) -> dict:
+    # The realtime camera page sends frames continuously: no per-face crops, a smaller answer.
+    return _predict_and_save(request, with_crops=False)
+
+
+def save_prediction(request: flask.Request, payload: dict, prediction: pipeline.Prediction) -> dict:
+    """Where the upload endpoints save a prediction for a signed-in user; returns fields to add to the answer.
+
+    The history issue plugs in here: with `http_utils.bearer_token(request)` present, verify it (ApiError 401 if
+    invalid), store `prediction.source` (the photo as uploaded), `prediction.annotated_jpeg`, and a record with
+    `payload.get("img_name")`, `prediction.model` and each face's box and probabilities (`prediction.ranking(face)`),
+    and return {"id": <the record's id>}. Without a token nothing is saved, so the answer is predict_api's.
+    """
+    return {}
+
+
+def _predict_and_save(request: flask.Request, with_crops: bool) -> dict:
+    payload, prediction = _predict(request, with_crops)
+    return {**answer(prediction, with_crops), **save_prediction(request, payload, prediction)}
+
+
+def _predict(request: flask.Request, with_crops: bool) -> tuple[dict, pipeline.Prediction]:
+    payload = read_json_object(request)
+    image = payload.get("image")
+    if not isinstance(image, str):
+        raise ApiError(PARSE_ERROR)
+    try:
+        return payload, pipeline.run(image_io.base64_payload(image), payload.get("model"), with_crops)
+    except image_io.ImageRejected:
+        raise ApiError(IMAGE_ERROR) from None
+    except models.ModelUnavailable:
+        raise ApiError("model unavailable, try again later", 503) from None
+
+
+def answer(prediction: pipeline.Prediction, with_crops: bool) -> dict:
+    """The JSON answer: the contract's fields, plus the model that ran, boxes, confidences and timings."""
+    result = {"found": bool(prediction.faces), "model": prediction.model}
+    if prediction.faces:
+        result["image"] = base64.b64encode(prediction.annotated_jpeg).decode("ascii")
+        result["faces"] = [_face_answer(prediction, face, with_crops) for face in prediction.faces]
+    result["timings_ms"] = prediction.timings_ms
+    return result
+
+
+def _face_answer(prediction: pipeline.Prediction, face, with_crops: bool) -> dict:
+    entry = {"face": image_io.jpeg_base64(face.crop)} if with_crops else {}
+    entry.update(prediction=prediction.ranking(face), box=list(face.box), confidence=round(face.confidence, 4))
+    return entry
