@@ -18,6 +18,14 @@ def _default_models_dir() -> Path:
     return bundled if bundled.is_dir() else REPO_ROOT / "models"
 
 
+# Settings whose variables the Google libraries also read: one export configures both them and us.
+_UNPREFIXED = {
+    "firestore_emulator_host": "FIRESTORE_EMULATOR_HOST",
+    "auth_emulator_host": "FIREBASE_AUTH_EMULATOR_HOST",
+    "storage_emulator_host": "STORAGE_EMULATOR_HOST",
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     models_dir: Path = _default_models_dir()
@@ -39,11 +47,30 @@ class Settings:
     # Comma-separated origins allowed by CORS; "*" lets any page call the API (it uses no cookies).
     cors_origins: str = "*"
 
+    # --- history and accounts (functions/history) ---
+    # "local": SQLite and image files in data_dir, with local accounts; "firebase": Firestore, Cloud Storage and
+    # Firebase Auth through the Admin SDK.
+    history_backend: str = "local"
+    data_dir: Path = REPO_ROOT / "var" / "data"
+    # Key that signs local account tokens; empty: one is generated once into data_dir/auth-secret (mode 0600).
+    auth_secret: str = ""
+    token_ttl_s: int = 24 * 3600
+    # Empty project: firebase-admin takes it from the environment it runs in.
+    firebase_project: str = ""
+    # Empty bucket: the project's default, <project>.appspot.com.
+    storage_bucket: str = ""
+    # The Firebase web config (JSON) the pages use to sign in; empty: just the project id.
+    firebase_web_config: str = ""
+    # Emulator addresses, under the names the Google libraries read themselves (see _UNPREFIXED).
+    firestore_emulator_host: str = ""
+    auth_emulator_host: str = ""
+    storage_emulator_host: str = ""
+
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
         values = {}
         for field in fields(cls):
-            raw = environ.get("MOODLENS_" + field.name.upper())
+            raw = environ.get(_UNPREFIXED.get(field.name, "MOODLENS_" + field.name.upper()))
             if raw is not None:
                 values[field.name] = field.type(raw) if field.type is not str else raw
         return cls(**values)
