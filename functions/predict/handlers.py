@@ -4,6 +4,7 @@ import base64
 
 import flask
 
+from history import api as history_api
 from http_utils import IMAGE_ERROR, PARSE_ERROR, ApiError, http_endpoint, read_json_object
 from predict import image_io, models, pipeline
 
@@ -26,14 +27,10 @@ def predict_img_only_api(request: flask.Request) -> dict:
 
 
 def save_prediction(request: flask.Request, payload: dict, prediction: pipeline.Prediction) -> dict:
-    """Where the upload endpoints save a prediction for a signed-in user; returns fields to add to the answer.
-
-    The history issue plugs in here: with `http_utils.bearer_token(request)` present, verify it (ApiError 401 if
-    invalid), store `prediction.source` (the photo as uploaded), `prediction.annotated_jpeg`, and a record with
-    `payload.get("img_name")`, `prediction.model` and each face's box and probabilities (`prediction.ranking(face)`),
-    and return {"id": <the record's id>}. Without a token nothing is saved, so the answer is predict_api's.
-    """
-    return {}
+    """Saves the prediction for a signed-in caller (history.api.save_upload); returns fields to add to the answer."""
+    faces = [_face_answer(prediction, face, with_crops=False) for face in prediction.faces]
+    return history_api.save_upload(request, payload.get("img_name"), prediction.model, faces, prediction.source,
+                                   prediction.annotated_jpeg)
 
 
 def _predict_and_save(request: flask.Request, with_crops: bool) -> dict:
