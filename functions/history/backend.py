@@ -1,6 +1,7 @@
 """Builds the active storage and auth from the settings, once per process."""
 import json
 import threading
+import uuid
 from dataclasses import dataclass
 
 from history.auth import FirebaseAuth, LocalAuth, load_or_create_secret
@@ -66,7 +67,7 @@ def build_firebase(settings):
     google_cred = AnonymousCredentials() if emulated else None
     cred = google_cred or credentials.ApplicationDefault()
     # A named app: several backends (tests, embedders) can live in one process beside the default app.
-    app = firebase_admin.initialize_app(cred, {"projectId": project}, name=f"moodlens-{id(settings)}")
+    app = firebase_admin.initialize_app(cred, {"projectId": project}, name=f"moodlens-{uuid.uuid4().hex}")
     project = app.project_id
     options = {"api_endpoint": settings.storage_emulator_host} if settings.storage_emulator_host else None
     bucket = storage.Client(project=project, credentials=google_cred, client_options=options).bucket(
