@@ -5,7 +5,6 @@ import json
 import logging
 
 import flask
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from config import settings
 
@@ -80,12 +79,18 @@ def http_endpoint(*methods: str):
 
 def read_body(request: flask.Request) -> bytes:
     """The request body, refused with 413 past settings.max_body_bytes without reading it all."""
-    # Werkzeug checks Content-Length up front and counts the bytes of a chunked body as it reads them.
-    request.max_content_length = settings.max_body_bytes
-    try:
-        return request.get_data()
-    except RequestEntityTooLarge:
-        raise ApiError(IMAGE_ERROR, 413) from None
+    # Read by hand rather than through request.max_content_length: functions-framework drains the body again
+    # after the response, and that drain would raise the same 413 once more, outside any handler.
+    limit = settings.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(IMAGE_ERROR, 413)
+    chunks, size = [], 0
+    while chunk := request.stream.read(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(IMAGE_ERROR, 413)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def read_json_object(request: flask.Request) -> dict:

@@ -4,6 +4,7 @@ import base64
 import binascii
 import io
 import re
+import warnings
 
 from PIL import Image, ImageOps
 
@@ -13,8 +14,10 @@ from config import settings
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
 _DATA_URL = re.compile(r"^data:[\w.+/-]*(;[\w.+=-]*)*;base64,", re.IGNORECASE)
 
-# Pillow raises DecompressionBombError itself past twice this; decode() refuses at once past it.
+# Pillow raises DecompressionBombError itself past twice this; decode() refuses at once past it, so Pillow's
+# warning between the two would only repeat what decode() does.
 Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 class ImageRejected(Exception):

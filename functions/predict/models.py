@@ -78,7 +78,8 @@ def available_cards(models_dir: Path | None = None) -> dict[str, ModelCard]:
 def resolve(requested) -> ModelCard:
     """The card of the model that will actually run for a request's `model` value."""
     cards = _cached("cards", available_cards)
-    name = ALIASES.get(requested, requested)
+    # Anything but a string (a number, a list from a confused client) asks for nothing in particular.
+    name = ALIASES.get(requested, requested) if isinstance(requested, str) else DEFAULT_MODEL
     if name in cards:
         return cards[name]
     if DEFAULT_MODEL in cards:

@@ -1,0 +1,94 @@
+"""The whole pipeline on the real photos of ../shared/data/photos with the real models.
+
+Tolerance for face counts: at most 1 face off on photos of up to 10 faces, at most 10 % off above that
+(crowded photos hold tiny background faces that the manifest counts by eye).
+"""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import images
+from config import settings
+from predict import image_io, pipeline
+
+MANIFEST = json.loads((settings.shared_data / "photos" / "manifest.json").read_text())["images"]
+SMILING = [entry["file"] for entry in MANIFEST if entry.get("expression_hint") == "smile"]
+
+
+def iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    inter = max(0, min(ax + aw, bx + bw) - max(ax, bx)) * max(0, min(ay + ah, by + bh) - max(ay, by))
+    return inter / (aw * ah + bw * bh - inter)
+
+
+@pytest.fixture(scope="module")
+def predictions(photos_dir) -> dict[str, pipeline.Prediction]:
+    return {entry["file"]: pipeline.run((photos_dir / entry["file"]).read_bytes(), "inception-resnet")
+            for entry in MANIFEST}
+
+
+@pytest.mark.parametrize("entry", MANIFEST, ids=[entry["file"] for entry in MANIFEST])
+def test_face_count_matches_manifest(predictions, entry):
+    found, expected = len(predictions[entry["file"]].faces), entry["num_faces"]
+    assert abs(found - expected) <= max(1, expected // 10), f"found {found}, expected {expected}"
+
+
+def test_manifest_boxes_are_found(predictions):
+    boxed = [entry for entry in MANIFEST if entry.get("boxes")]
+    hits = [any(iou(box, face.box) >= 0.5 for face in predictions[entry["file"]].faces)
+            for entry in boxed for box in entry["boxes"]]
+    assert len(hits) >= 20 and sum(hits) / len(hits) >= 0.9, f"{sum(hits)}/{len(hits)} boxes found"
+
+
+@pytest.mark.parametrize("model", ["inception-resnet", "mobilenetv2"])
+@pytest.mark.parametrize("photo", SMILING)
+def test_smiling_faces_read_happy(photos_dir, photo, model):
+    prediction = pipeline.run((photos_dir / photo).read_bytes(), model, with_crops=False)
+    assert prediction.model == model and len(prediction.faces) == 1
+    assert prediction.ranking(prediction.faces[0])[0]["emotion"] == "happy", prediction.ranking(prediction.faces[0])
+
+
+def test_large_photo_is_detected_downscaled_and_boxes_come_back_in_original_pixels(photos_dir, manifest):
+    """Three times FACES_PHOTO is larger than detect_max_side: boxes must still match the manifest, times 3."""
+    entry = next(entry for entry in manifest if entry["file"] == images.FACES_PHOTO)
+    photo = images.open_photo(photos_dir)
+    large = photo.resize((photo.width * 3, photo.height * 3), Image.Resampling.BICUBIC)
+    assert max(large.size) > settings.detect_max_side
+    faces = pipeline.detect_faces(np.asarray(large))
+    for box in entry["boxes"]:
+        assert any(iou([3 * v for v in box], face.box) >= 0.5 for face in faces)
+
+
+def test_no_face_photo(photos_dir):
+    prediction = pipeline.run(images.encode(images.no_face_photo(photos_dir), "JPEG"), None)
+    assert prediction.faces == [] and prediction.annotated is None and prediction.annotated_jpeg is None
+
+
+def test_faces_are_found_only_once_exif_rotation_is_applied(photos_dir):
+    stored = images.exif_rotated_jpeg(images.open_photo(photos_dir, images.SIDEWAYS_BLIND_PHOTO))
+    with Image.open(io.BytesIO(stored)) as raw:
+        assert pipeline.detect_faces(np.asarray(raw.convert("RGB"))) == []
+    assert len(pipeline.detect_faces(np.asarray(image_io.decode(stored)))) == 2
+
+
+def test_crops_and_annotation(photos_dir):
+    prediction = pipeline.run((photos_dir / "faceclf_test_image.jpg").read_bytes(), "mobilenetv2")
+    assert prediction.image.size == (2048, 1536)
+    # The annotated photo comes back no larger than annotated_max_side, boxes drawn to scale.
+    assert max(prediction.annotated.size) == settings.annotated_max_side
+    side = settings.face_crop_side
+    assert all(face.crop.size == (side, side) for face in prediction.faces)
+    with Image.open(io.BytesIO(prediction.annotated_jpeg)) as annotated:
+        assert annotated.format == "JPEG"
+    # Drawing changed the pixels on each box's top edge and left the photo's far corner alone.
+    before = np.asarray(image_io.fit_within(prediction.image, settings.annotated_max_side), dtype=int)
+    after = np.asarray(prediction.annotated, dtype=int)
+    scale = settings.annotated_max_side / 2048
+    for face in prediction.faces:
+        x, y, w, h = (round(v * scale) for v in face.box)
+        assert np.abs(after[y, x:x + w] - before[y, x:x + w]).mean() > 20
