@@ -80,11 +80,17 @@ def new_user(active, client):
         if active.name == "local":
             body = client.post("/auth_signup_api", json={"email": email, "password": password}).get_json()
             return SimpleNamespace(uid=body["uid"], token=body["token"], email=email)
-        body = auth_emulator_call(active.hosts.auth.host, "accounts:signUp",
-                                  {"email": email, "password": password, "returnSecureToken": True})
-        return SimpleNamespace(uid=body["localId"], token=body["idToken"], email=email)
+        return firebase_user(active.hosts.auth.host, email, password)
 
     return make
+
+
+def firebase_user(auth_host, email=None, password="correct horse battery"):
+    """A new account on the Auth emulator, signed in: its uid and ID token."""
+    email = email or f"u{secrets.token_hex(6)}@example.com"
+    body = auth_emulator_call(auth_host, "accounts:signUp",
+                              {"email": email, "password": password, "returnSecureToken": True})
+    return SimpleNamespace(uid=body["localId"], token=body["idToken"], email=email)
 
 
 def auth_emulator_call(host, method, payload):
