@@ -1,0 +1,64 @@
+"""FER2013 arrays (with FER+ votes) as the training and evaluation code needs them."""
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def fer_dir() -> Path:
+    """Where train.npz / val.npz live: $MOODLENS_FER_DIR, else ../shared/data/fer2013 beside the repo."""
+    configured = os.environ.get("MOODLENS_FER_DIR")
+    if configured:
+        return Path(configured)
+    return REPO_ROOT.parent / "shared" / "data" / "fer2013"
+
+
+@dataclass(frozen=True)
+class FerSplit:
+    images: np.ndarray  # uint8 (N, 48, 48)
+    labels: np.ndarray  # int64 (N,), FER class order
+    ferplus_label7: np.ndarray  # int64 (N,), FER order, -1 where FER+ has no clear 7-class majority
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index) -> "FerSplit":
+        return FerSplit(self.images[index], self.labels[index], self.ferplus_label7[index])
+
+
+def load_split(path) -> FerSplit:
+    with np.load(path, allow_pickle=False) as arrays:
+        classes = tuple(str(c) for c in arrays["classes"])
+        if classes != CLASSES:
+            raise ValueError(f"{path}: class order {classes} is not the FER order {CLASSES}")
+        ferplus = arrays["ferplus_label7"] if "ferplus_label7" in arrays else np.full(len(arrays["labels"]), -1)
+        return FerSplit(arrays["images"], arrays["labels"].astype(np.int64), ferplus.astype(np.int64))
+
+
+def load(name: str) -> FerSplit:
+    """`name` is 'train' or 'val' (from fer_dir()) or a path to an .npz of the same format."""
+    path = Path(name) if name.endswith(".npz") else fer_dir() / f"{name}.npz"
+    return load_split(path)
+
+
+def smoothed_targets(labels: np.ndarray, smoothing: float) -> np.ndarray:
+    """One-hot targets with label smoothing: FER2013 labels are noisy (FER+ annotators disagree with ~1 in 4)."""
+    targets = np.full((len(labels), len(CLASSES)), smoothing / len(CLASSES), dtype=np.float32)
+    targets[np.arange(len(labels)), labels] += 1.0 - smoothing
+    return targets
+
+
+def balancing_weights(labels: np.ndarray, power: float = 0.5) -> np.ndarray:
+    """Per-sample weights (count_median / count_class) ** power, mean 1.
+
+    A square-root re-weighting lifts the rare classes (disgust is 1.5 % of the data) without making the model
+    say 'disgust' at every frown, which full inverse-frequency weighting does.
+    """
+    counts = np.bincount(labels, minlength=len(CLASSES)).astype(np.float64)
+    per_class = (np.median(counts) / np.maximum(counts, 1)) ** power
+    weights = per_class[labels]
+    return (weights / weights.mean()).astype(np.float32)
