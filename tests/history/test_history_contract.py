@@ -187,3 +187,19 @@ def test_auth_config_names_the_mode(active, client):
     if active.name == "firebase":
         assert body["firebase"]["projectId"] == "demo-moodlens"
         assert body["auth_emulator"] == f"http://{active.hosts.auth.host}"
+
+
+def test_entry_points_serve_through_functions_framework(active, new_user, repo_root):
+    """As Cloud Functions runs them: one function per app, reached at its root."""
+    import functions_framework
+
+    user = new_user()
+    source = str(repo_root / "functions" / "main.py")
+    history = functions_framework.create_app(target="history_api", source=source).test_client()
+    assert history.get("/", headers=bearer(user)).get_json() == {"items": [], "next_cursor": None}
+    assert history.get("/").status_code == 401
+    config = functions_framework.create_app(target="auth_config_api", source=source).test_client()
+    assert config.get("/").get_json()["mode"] == active.name
+    preflight = history.options("/", headers={"Origin": "http://localhost:5000",
+                                              "Access-Control-Request-Method": "DELETE"})
+    assert preflight.status_code == 204 and "DELETE" in preflight.headers["Access-Control-Allow-Methods"]
