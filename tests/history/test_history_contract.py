@@ -7,7 +7,7 @@ import jwt
 import pytest
 from PIL import Image
 
-from conftest import FACES, bearer, photo_jpeg
+from history_helpers import FACES, bearer, photo_jpeg
 from history import records, store
 
 pytestmark = pytest.mark.function

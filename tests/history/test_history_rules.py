@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from conftest import FACES, photo_jpeg
+from history_helpers import FACES, photo_jpeg
 from history import store
 from history_emulators import PROJECT
 

@@ -6,7 +6,7 @@ import jwt
 import pytest
 
 import history_emulators as emulators
-from conftest import bearer, firebase_settings, firebase_user
+from history_helpers import bearer, firebase_settings, firebase_user
 from history import backend as backend_module
 from history import records
 
