@@ -10,9 +10,9 @@ from PIL import Image, ImageOps
 
 from config import settings
 
-# Formats a browser or phone produces (MPO: the multi-picture JPEG of many cameras); everything else is refused
-# before any decoder runs.
-ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP")
+# Formats a browser or phone produces (Pillow's JPEG opener also takes the multi-picture JPEGs of many cameras);
+# everything else is refused before any decoder runs.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
 _DATA_URL = re.compile(r"^data:[\w.+/-]*(;[\w.+=-]*)*;base64,", re.IGNORECASE)
 
 # Pillow raises DecompressionBombError itself past twice this; decode() refuses at once past it, so Pillow's

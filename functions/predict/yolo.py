@@ -1,0 +1,152 @@
+"""The yolo3 network's inference: one pass over the whole photo gives face boxes and their emotions.
+
+The saved Keras model returns raw head tensors; everything that turns them into faces (anchors, strides,
+thresholds, class order, input size) comes from the model card, and decoding + NMS are plain numpy here.
+Keras is imported only when the first photo is read.
+"""
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def decode(heads: list[np.ndarray], anchors: np.ndarray, strides: list[int], num_classes: int,
+           min_confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw heads of one image, each (H, W, A * (5 + classes)), to candidate boxes.
+
+    Returns boxes (K, 4) as x, y, w, h in network-input pixels, objectness (K,) and class logits
+    (K, classes), for the anchors whose objectness reaches min_confidence."""
+    per_scale = len(anchors) // len(strides)
+    channels = 5 + num_classes
+    boxes, scores, logits = [], [], []
+    for scale, (head, stride) in enumerate(zip(heads, strides)):
+        grid_h, grid_w = head.shape[:2]
+        head = head.reshape(grid_h, grid_w, per_scale, channels)
+        obj = sigmoid(head[..., 0])
+        gy, gx, a = np.nonzero(obj >= min_confidence)
+        if len(gy) == 0:
+            continue
+        cell = head[gy, gx, a]
+        anc = anchors[scale * per_scale + a]
+        cx = (gx + sigmoid(cell[:, 1])) * stride
+        cy = (gy + sigmoid(cell[:, 2])) * stride
+        w = anc[:, 0] * np.exp(np.clip(cell[:, 3], -8, 8))
+        h = anc[:, 1] * np.exp(np.clip(cell[:, 4], -8, 8))
+        boxes.append(np.stack([cx - w / 2, cy - h / 2, w, h], 1))
+        scores.append(obj[gy, gx, a])
+        logits.append(cell[:, 5:])
+    if not boxes:
+        return np.zeros((0, 4)), np.zeros(0), np.zeros((0, num_classes))
+    return np.concatenate(boxes), np.concatenate(scores), np.concatenate(logits)
+
+
+def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one x, y, w, h box with each of (K, 4) boxes."""
+    x0 = np.maximum(box[0], boxes[:, 0])
+    y0 = np.maximum(box[1], boxes[:, 1])
+    x1 = np.minimum(box[0] + box[2], boxes[:, 0] + boxes[:, 2])
+    y1 = np.minimum(box[1] + box[3], boxes[:, 1] + boxes[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    union = box[2] * box[3] + boxes[:, 2] * boxes[:, 3] - inter
+    return inter / np.maximum(union, 1e-9)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Indices of the boxes kept by greedy non-maximum suppression, best score first.
+    Faces are one class, so suppression ignores the emotion."""
+    order = np.argsort(-scores, kind="stable")
+    keep = []
+    while len(order):
+        best, rest = order[0], order[1:]
+        keep.append(best)
+        order = rest[iou(boxes[best], boxes[rest]) < iou_threshold]
+    return np.array(keep, dtype=np.int64)
+
+
+def to_gray(image_rgb: np.ndarray) -> np.ndarray:
+    """RGB uint8 to the luma the training data has (ITU-R 601-2, as PIL's 'L' mode)."""
+    return np.asarray(Image.fromarray(image_rgb).convert("L"))
+
+
+def letterbox(gray: np.ndarray, side: int, pad_value: float) -> tuple[np.ndarray, float]:
+    """Scales so the longer side is `side`, pads right and bottom to a side x side square (one input
+    shape, so the compiled network is traced once). Returns float32 (side, side) and the scale from
+    original to network pixels."""
+    height, width = gray.shape
+    scale = side / max(height, width)
+    new_w, new_h = min(side, max(1, round(width * scale))), min(side, max(1, round(height * scale)))
+    resized = np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.BILINEAR), np.float32)
+    out = np.full((side, side), pad_value, np.float32)
+    out[:new_h, :new_w] = resized
+    return out, scale
+
+
+class YoloFaceReader:
+    """Reads faces and their emotions from a photo with the network its card describes."""
+
+    def __init__(self, card_path):
+        self.card_path = Path(card_path)
+        self.card = json.loads(self.card_path.read_text())
+        self.classes = self.card["classes"]
+        self.anchors = np.asarray(self.card["anchors"], np.float64)
+        self.strides = list(self.card["strides"])
+        self.input = self.card["input"]
+        self.thresholds = self.card["thresholds"]
+        self.temperature = float(self.card.get("temperature", 1.0))
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _network(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    import keras
+
+                    self._model = keras.saving.load_model(self.card_path.parent / self.card["file"], compile=False)
+        return self._model
+
+    def heads(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Raw head outputs for float32 (N, H, W) gray images already letterboxed."""
+        # predict_on_batch runs the compiled graph: several times faster than an eager call on a CPU.
+        return [np.asarray(o) for o in self._network().predict_on_batch(batch[..., None])]
+
+    def faces_from_heads(self, heads: list[np.ndarray], scale: float, height: int, width: int,
+                         min_confidence: float | None = None) -> list[dict]:
+        """Decoded, suppressed faces of one image, boxes in original-image pixels."""
+        threshold = self.thresholds["confidence"] if min_confidence is None else min_confidence
+        boxes, scores, logits = decode(heads, self.anchors, self.strides, len(self.classes), threshold)
+        keep = nms(boxes, scores, self.thresholds["nms_iou"])
+        probabilities = softmax(logits[keep], self.temperature)
+        faces = []
+        for box, score, probs in zip(boxes[keep] / scale, scores[keep], probabilities):
+            x0, y0 = max(0.0, box[0]), max(0.0, box[1])
+            x1, y1 = min(float(width), box[0] + box[2]), min(float(height), box[1] + box[3])
+            if x1 - x0 < self.thresholds.get("min_side", 1) or y1 - y0 < self.thresholds.get("min_side", 1):
+                continue
+            faces.append({"box": [round(x0), round(y0), round(x1 - x0), round(y1 - y0)],
+                          "confidence": float(score),
+                          "probabilities": [float(p) for p in probs]})
+        return faces
+
+    def read_gray(self, gray: np.ndarray, min_confidence: float | None = None) -> list[dict]:
+        x, scale = letterbox(gray, self.input["side"], self.input["pad_value"])
+        heads = [h[0] for h in self.heads(x[None])]
+        return self.faces_from_heads(heads, scale, gray.shape[0], gray.shape[1], min_confidence)
+
+    def read(self, image_rgb: np.ndarray) -> list[dict]:
+        """Faces in an RGB uint8 (H, W, 3) photo: box [x, y, w, h] in its pixels, confidence, and the
+        emotion probabilities in the card's class order."""
+        return self.read_gray(to_gray(image_rgb))

@@ -1,0 +1,66 @@
+"""python -m training.yolo3 train|evaluate [options]; see --help of each."""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def parse(argv):
+    from training.yolo3.scenes import default_fer_dir, shared_data_dir
+
+    parser = argparse.ArgumentParser(prog="python -m training.yolo3")
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="make the synthetic scenes and train (resumes from --checkpoint-dir)")
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--time-budget", type=float, default=0.0,
+                   help="seconds of training (after scene generation): the learning-rate curve follows the budget "
+                        "and training stops within it; --epochs is then an upper bound")
+    t.add_argument("--scenes", type=int, default=6000, help="training scenes generated up front")
+    t.add_argument("--val-scenes", type=int, default=300)
+    t.add_argument("--size", type=int, default=320, help="side of the square training scenes")
+    t.add_argument("--max-face", type=float, default=180.0, help="largest face side in scene pixels")
+    t.add_argument("--batch", type=int, default=32)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--width", type=float, default=1.0, help="channel multiplier of the network")
+    t.add_argument("--seed", type=int, default=1)
+    t.add_argument("--serve-size", type=int, default=320, help="longer side of a photo at serving time")
+    t.add_argument("--confidence", type=float, default=0.5, help="objectness threshold written to the card")
+    t.add_argument("--fer-dir", default=str(default_fer_dir()))
+    t.add_argument("--out", default=str(REPO / "models"))
+    t.add_argument("--checkpoint-dir", default=str(REPO / "checkpoints" / "yolo3"))
+    t.add_argument("--workers", type=int, default=max(1, min(16, (os.cpu_count() or 2) - 1)),
+                   help="processes generating scenes")
+    t.add_argument("--loader-threads", type=int, default=1, help="threads building batches during fit")
+    e = sub.add_parser("evaluate", help="print the issue's table for the shipped model, end with one JSON line")
+    e.add_argument("--card", default=str(REPO / "models" / "yolo3.json"))
+    e.add_argument("--fer-dir", default=str(default_fer_dir()))
+    e.add_argument("--photos-dir", default=str(shared_data_dir() / "photos"))
+    e.add_argument("--val-limit", type=int, default=None, help="use only this many val faces")
+    e.add_argument("--val-scene-size", type=int, default=None, help="default: the card's serving long side")
+    e.add_argument("--tune-threshold", action="store_true",
+                   help="pick the confidence threshold with the best F1 on the synthetic val scenes")
+    e.add_argument("--write-card", action="store_true", help="store the metrics (and threshold) in the card")
+    e.add_argument("--scenes-only", action="store_true", help="skip photos and timing (no MTCNN needed)")
+    e.add_argument("--no-mtcnn", action="store_true", help="photos with manifest boxes only, no MTCNN timing")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse(sys.argv[1:] if argv is None else argv)
+    if args.command == "evaluate":
+        # Timings are per core: pin the math libraries to one thread before they load.
+        for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
+        from training.yolo3 import evaluate
+
+        evaluate.run(args)
+    else:
+        from training.yolo3 import train
+
+        train.train(args)
+
+
+if __name__ == "__main__":
+    main()

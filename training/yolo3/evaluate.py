@@ -1,0 +1,269 @@
+"""Evaluate the shipped yolo3 model: faces found and false faces on the real photos, emotion accuracy
+on FER2013 val faces placed in synthetic scenes, CPU time per 640x480 photo on one core next to MTCNN's.
+
+Inference goes through the serving code (functions/predict/yolo.py), so what is measured is what runs.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from training.yolo3 import scenes
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "functions"))
+from predict.yolo import YoloFaceReader, iou, to_gray  # noqa: E402  (serving code lives under functions/)
+
+THRESHOLDS = [round(t, 2) for t in np.arange(0.2, 0.91, 0.05)]
+FLOOR_CONFIDENCE = 0.05
+SIZE_BUCKETS = [(0, 32), (32, 64), (64, 10_000)]
+
+
+def match(found: np.ndarray, truth: np.ndarray, min_iou: float = 0.5) -> list[tuple[int, int]]:
+    """Greedy one-to-one matching by decreasing IoU: (found index, truth index) pairs."""
+    if len(found) == 0 or len(truth) == 0:
+        return []
+    ious = np.stack([iou(f, truth) for f in found])
+    pairs = []
+    while True:
+        i, j = np.unravel_index(np.argmax(ious), ious.shape)
+        if ious[i, j] < min_iou:
+            return pairs
+        pairs.append((int(i), int(j)))
+        ious[i, :] = -1
+        ious[:, j] = -1
+
+
+def _boxes(faces: list[dict], threshold: float) -> tuple[np.ndarray, list[dict]]:
+    kept = [f for f in faces if f["confidence"] >= threshold]
+    return np.array([f["box"] for f in kept], np.float64).reshape(-1, 4), kept
+
+
+# ---------------------------------------------------------------- synthetic val scenes
+
+def scene_metrics(reader: YoloFaceReader, fer_dir: Path, size: int, limit: int | None, seed: int = 2026) -> dict:
+    recipe = scenes.Recipe(size=size)
+    data = scenes.evaluation_scenes(fer_dir, seed, recipe, limit=limit)
+    found_all = []
+    long_side = reader.input["side"]
+    for start in range(0, len(data.images), 16):
+        batch = data.images[start:start + 16]
+        if size == long_side:
+            heads = reader.heads(batch.astype(np.float32))
+            for k in range(len(batch)):
+                found_all.append(reader.faces_from_heads([h[k] for h in heads], 1.0, size, size, FLOOR_CONFIDENCE))
+        else:
+            found_all.extend(reader.read_gray(img, FLOOR_CONFIDENCE) for img in batch)
+    per_threshold = {}
+    for t in THRESHOLDS:
+        hits = false = 0
+        for found, truth in zip(found_all, data.boxes):
+            boxes, _ = _boxes(found, t)
+            pairs = match(boxes, truth)
+            hits += len(pairs)
+            false += len(boxes) - len(pairs)
+        n = sum(map(len, data.boxes))
+        precision = hits / max(hits + false, 1)
+        recall = hits / n
+        per_threshold[t] = {"recall": recall, "false_per_scene": false / len(data.images),
+                            "f1": 2 * precision * recall / max(precision + recall, 1e-9)}
+    best = max(THRESHOLDS, key=lambda t: per_threshold[t]["f1"])
+    return {"scenes": len(data.images), "faces": int(sum(map(len, data.boxes))), "per_threshold": per_threshold,
+            "best_threshold": best, "found": found_all, "data": data}
+
+
+def emotion_metrics(found_all: list, data: scenes.SceneSet, threshold: float) -> dict:
+    correct, total = 0, 0
+    confusion = np.zeros((7, 7), np.int64)
+    by_size = {f"{lo}-{hi}": [0, 0] for lo, hi in SIZE_BUCKETS}
+    for found, truth, labels in zip(found_all, data.boxes, data.labels):
+        boxes, kept = _boxes(found, threshold)
+        for i, j in match(boxes, truth):
+            pred = int(np.argmax(kept[i]["probabilities"]))
+            confusion[labels[j], pred] += 1
+            side = float(np.sqrt(truth[j, 2] * truth[j, 3]))
+            for lo, hi in SIZE_BUCKETS:
+                if lo <= side < hi:
+                    by_size[f"{lo}-{hi}"][0] += int(pred == labels[j])
+                    by_size[f"{lo}-{hi}"][1] += 1
+            correct += int(pred == labels[j])
+            total += 1
+    recall = confusion.diagonal() / np.maximum(confusion.sum(1), 1)
+    return {"accuracy": correct / max(total, 1), "matched_faces": total,
+            "per_class_recall": {c: round(float(r), 3) for c, r in zip(scenes.CLASSES, recall)},
+            "accuracy_by_face_side_px": {k: round(c / max(n, 1), 3) for k, (c, n) in by_size.items()},
+            "confusion": confusion.tolist()}
+
+
+# ---------------------------------------------------------------- real photos
+
+def load_photo(path: Path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
+
+
+class Mtcnn:
+    """MTCNN as serving loads it (its stages compiled), run on a copy no larger than max_side."""
+
+    def __init__(self, max_side: int = 1024, min_confidence: float = 0.9):
+        from predict import models
+
+        self.detector = models.mtcnn()
+        self.max_side = max_side
+        self.min_confidence = min_confidence
+
+    def boxes(self, rgb: np.ndarray) -> np.ndarray:
+        scale = min(1.0, self.max_side / max(rgb.shape[:2]))
+        small = rgb if scale == 1.0 else np.asarray(
+            Image.fromarray(rgb).resize((round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), Image.BILINEAR))
+        found = [f for f in self.detector.detect_faces(small) if f["confidence"] >= self.min_confidence]
+        return np.array([np.asarray(f["box"], np.float64) / scale for f in found]).reshape(-1, 4)
+
+
+def photo_metrics(reader: YoloFaceReader, photos_dir: Path, mtcnn: Mtcnn | None) -> dict:
+    manifest = json.loads((photos_dir / "manifest.json").read_text())
+    rows = []
+    for entry in manifest["images"]:
+        if entry.get("boxes") is None and mtcnn is None:
+            continue
+        rgb = load_photo(photos_dir / entry["file"])
+        found = reader.read_gray(to_gray(rgb), FLOOR_CONFIDENCE)
+        if entry.get("boxes") is not None:
+            reference, source = np.array(entry["boxes"], np.float64), "manifest"
+        else:
+            reference, source = mtcnn.boxes(rgb), "mtcnn"
+        rows.append({"file": entry["file"], "count": entry["num_faces"], "reference": reference,
+                     "source": source, "found": found})
+    per_threshold = {t: _photo_scores(rows, t) for t in THRESHOLDS}
+    return {"rows": rows, "per_threshold": per_threshold}
+
+
+def _photo_scores(rows: list, threshold: float) -> dict:
+    """Faces found: detections matching a reference box, over the manifest's count. False faces:
+    unmatched detections, less (on MTCNN-referenced photos) the faces MTCNN itself missed, since
+    a detection there may be a real face that has no reference box."""
+    found_total = false_total = 0
+    per_photo = {}
+    for row in rows:
+        boxes, _ = _boxes(row["found"], threshold)
+        pairs = match(boxes, row["reference"])
+        hits = min(len(pairs), row["count"])
+        unmatched = len(boxes) - len(pairs)
+        if row["source"] == "mtcnn":
+            unmatched = max(0, unmatched - max(0, row["count"] - len(row["reference"])))
+        found_total += hits
+        false_total += unmatched
+        per_photo[row["file"]] = {"faces": row["count"], "found": hits, "false": unmatched,
+                                  "reference": row["source"]}
+    faces = sum(r["count"] for r in rows)
+    return {"found": found_total / max(faces, 1), "faces": faces, "false_per_photo": false_total / max(len(rows), 1),
+            "photos": len(rows), "per_photo": per_photo}
+
+
+# ---------------------------------------------------------------- speed
+
+def timing(reader: YoloFaceReader, photos_dir: Path, mtcnn: Mtcnn | None, photo: str = "faceclf_test_image.jpg",
+           repeats: int = 15) -> dict:
+    rgb = np.asarray(Image.fromarray(load_photo(photos_dir / photo)).resize((640, 480), Image.BILINEAR))
+    result = {"photo": f"{photo} resized to 640x480", "yolo3_ms": _median_ms(lambda: reader.read(rgb), repeats)}
+    if mtcnn is not None:
+        result["mtcnn_detect_ms"] = _median_ms(lambda: mtcnn.detector.detect_faces(rgb), max(3, repeats // 3))
+    return result
+
+
+def _median_ms(fn, repeats: int) -> float:
+    fn()
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return round(statistics.median(times), 1)
+
+
+# ---------------------------------------------------------------- command
+
+def run(args) -> dict:
+    card_path = Path(args.card)
+    reader = YoloFaceReader(card_path)
+    if args.val_scene_size:
+        size = args.val_scene_size
+    else:
+        size = reader.input["side"]
+    sm = scene_metrics(reader, Path(args.fer_dir), size, args.val_limit)
+    threshold = sm["best_threshold"] if args.tune_threshold else reader.thresholds["confidence"]
+    em = emotion_metrics(sm["found"], sm["data"], threshold)
+    metrics = {
+        "confidence_threshold": threshold,
+        "scenes": {"n_scenes": sm["scenes"], "n_faces": sm["faces"],
+                   "recall": round(sm["per_threshold"][threshold]["recall"], 3),
+                   "false_per_scene": round(sm["per_threshold"][threshold]["false_per_scene"], 3),
+                   "scene_size": size},
+        "emotion_accuracy_val_scenes": round(em["accuracy"], 4),
+        "emotion_matched_faces": em["matched_faces"],
+        "per_class_recall": em["per_class_recall"],
+        "accuracy_by_face_side_px": em["accuracy_by_face_side_px"],
+    }
+    mtcnn = None
+    photos_dir = Path(args.photos_dir)
+    if not args.scenes_only:
+        mtcnn = None if args.no_mtcnn else Mtcnn()
+        pm = photo_metrics(reader, photos_dir, mtcnn)
+        ps = pm["per_threshold"][threshold]
+        metrics["photos"] = {"faces_found": round(ps["found"], 3), "faces": ps["faces"],
+                             "false_faces_per_photo": round(ps["false_per_photo"], 3), "photos": ps["photos"],
+                             "per_photo": ps["per_photo"]}
+        metrics["timing"] = timing(reader, photos_dir, mtcnn)
+        _print_threshold_table(sm["per_threshold"], pm["per_threshold"])
+    _print_table(metrics)
+    if args.write_card:
+        card = json.loads(card_path.read_text())
+        card["thresholds"]["confidence"] = threshold
+        card["metrics"] = {**metrics, "command": "python -m training.yolo3 evaluate " + " ".join(sys.argv[2:]),
+                           "threads": 1}
+        card_path.write_text(json.dumps(card, indent=1) + "\n")
+    summary = {"model": "yolo3", "confidence_threshold": threshold,
+               "emotion_accuracy": metrics["emotion_accuracy_val_scenes"],
+               "scene_recall": metrics["scenes"]["recall"], "scene_false_per_scene": metrics["scenes"]["false_per_scene"]}
+    if "photos" in metrics:
+        summary.update({"faces_found": metrics["photos"]["faces_found"],
+                        "false_faces_per_photo": metrics["photos"]["false_faces_per_photo"],
+                        **{k: v for k, v in metrics["timing"].items() if k.endswith("_ms")}})
+    print(json.dumps(summary))
+    return metrics
+
+
+def _print_threshold_table(scene_rows: dict, photo_rows: dict) -> None:
+    print("threshold | scene recall | scene false/scene | photo faces found | photo false/photo")
+    for t in THRESHOLDS:
+        s, p = scene_rows[t], photo_rows[t]
+        print(f"{t:9.2f} | {s['recall']:12.3f} | {s['false_per_scene']:17.3f} | {p['found']:17.3f} | "
+              f"{p['false_per_photo']:.2f}")
+
+
+def _print_table(m: dict) -> None:
+    print(f"\nyolo3 at confidence >= {m['confidence_threshold']}")
+    print("| measure | value | floor | goal |")
+    print("|---|---|---|---|")
+    if "photos" in m:
+        p, t = m["photos"], m["timing"]
+        print(f"| faces found on photos (IoU >= 0.5) | {p['faces_found']:.1%} of {p['faces']} | 70 % | 90 % |")
+        print(f"| false faces per photo | {p['false_faces_per_photo']:.2f} | <= 1 | <= 0.2 |")
+    print(f"| emotion accuracy, FER val faces in scenes ({m['emotion_matched_faces']} matched) | "
+          f"{m['emotion_accuracy_val_scenes']:.1%} | > 48 % | >= 62 % |")
+    if "photos" in m:
+        mt = t.get("mtcnn_detect_ms")
+        print(f"| CPU ms per 640x480 photo, one core | {t['yolo3_ms']} (MTCNN detection alone: {mt}) | "
+              f"<= MTCNN path | <= half |")
+        for name, row in m["photos"]["per_photo"].items():
+            print(f"  {name}: {row['found']}/{row['faces']} found, {row['false']} false ({row['reference']} boxes)")
+    print(f"synthetic val scenes: recall {m['scenes']['recall']:.1%}, false {m['scenes']['false_per_scene']:.2f}/scene")
+    print("per-class recall:", m["per_class_recall"])
+    print("accuracy by face side:", m["accuracy_by_face_side_px"])

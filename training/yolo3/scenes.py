@@ -1,0 +1,329 @@
+"""Synthetic grayscale scenes for the yolo3 detector: FER2013 faces pasted onto face-free backgrounds.
+
+Real photos are never used here: they are validation only. Every scene is a pure function of
+(seed, index), so a dataset is reproducible whatever the number of worker processes.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+FACE = 48
+CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+FERPLUS_NOT_A_FACE = 9
+
+
+def shared_data_dir() -> Path:
+    env = os.environ.get("MOODLENS_SHARED_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def default_fer_dir() -> Path:
+    return shared_data_dir() / "fer2013"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a scene may contain. Sizes are face box sides in canvas pixels."""
+
+    size: int = 320
+    min_face: float = 14.0
+    max_face: float = 180.0
+    max_faces: int = 12
+    empty_fraction: float = 0.08
+    decoy_rate: float = 0.6
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def load_faces(fer_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """FER faces and labels of one split, without the rows FER+ annotators call 'not a face'."""
+    with np.load(Path(fer_dir) / f"{split}.npz") as data:
+        images = data["images"]
+        labels = data["labels"].astype(np.int64)
+        keep = np.ones(len(labels), bool)
+        if "ferplus_votes" in data.files:
+            votes = data["ferplus_votes"]
+            keep = ~((votes[:, FERPLUS_NOT_A_FACE] >= 5) & (votes[:, 0] >= 0))
+    return images[keep], labels[keep]
+
+
+# ---------------------------------------------------------------- backgrounds
+
+def _upsampled_noise(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Multi-octave value noise: smooth blobs at several scales, like out-of-focus scenery."""
+    out = np.zeros((size, size), np.float32)
+    amp = 1.0
+    for cells in sorted(rng.choice([2, 3, 4, 6, 8, 12, 16, 32, 64], size=rng.integers(2, 5), replace=False)):
+        small = Image.fromarray(rng.random((cells, cells), dtype=np.float32), mode="F")
+        out += amp * np.asarray(small.resize((size, size), Image.BICUBIC))
+        amp *= rng.uniform(0.3, 0.8)
+    return out
+
+
+def _shapes(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Gradient plus random rectangles, ellipses, polygons and lines: man-made clutter and edges."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    angle = rng.uniform(0, 2 * np.pi)
+    base = rng.uniform(40, 200) + rng.uniform(-80, 80) * (np.cos(angle) * xx + np.sin(angle) * yy)
+    img = Image.fromarray(np.clip(base, 0, 255).astype(np.uint8), mode="L")
+    draw = ImageDraw.Draw(img)
+    for _ in range(rng.integers(3, 25)):
+        kind = rng.integers(0, 4)
+        x0, y0 = rng.uniform(-0.2, 1.0, 2) * size
+        w, h = np.exp(rng.uniform(np.log(4), np.log(size), 2))
+        fill = int(rng.integers(0, 256))
+        if kind == 0:
+            draw.rectangle([x0, y0, x0 + w, y0 + h], fill=fill)
+        elif kind == 1:
+            draw.ellipse([x0, y0, x0 + w, y0 + h], fill=fill)
+        elif kind == 2:
+            pts = [tuple(p) for p in rng.uniform(0, size, (rng.integers(3, 7), 2))]
+            draw.polygon(pts, fill=fill)
+        else:
+            draw.line([x0, y0, x0 + w, y0 + h], fill=fill, width=int(rng.integers(1, 8)))
+    radius = float(rng.choice([0, 0, 0.8, 1.5, 3, 6]))
+    if radius:
+        img = img.filter(ImageFilter.GaussianBlur(radius))
+    return np.asarray(img, np.float32)
+
+
+def _waves(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Oriented periodic textures (fabric, blinds, brick-like stripes)."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    out = np.zeros((size, size), np.float32)
+    for _ in range(rng.integers(1, 4)):
+        theta = rng.uniform(0, np.pi)
+        freq = 2 * np.pi / rng.uniform(3, 60)
+        wave = np.sin(freq * (np.cos(theta) * xx + np.sin(theta) * yy) + rng.uniform(0, 6.3))
+        out += np.sign(wave) if rng.random() < 0.3 else wave
+    return out
+
+
+def _normalise(field: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    lo, hi = np.percentile(field, [1, 99])
+    field = (field - lo) / max(hi - lo, 1e-3)
+    mean, spread = rng.uniform(30, 220), rng.uniform(20, 140)
+    return mean + (field - 0.5) * spread
+
+
+def background(rng: np.random.Generator, size: int) -> np.ndarray:
+    layers = [_normalise(_upsampled_noise(rng, size), rng), _shapes(rng, size)]
+    if rng.random() < 0.35:
+        layers.append(_normalise(_waves(rng, size), rng))
+    weights = rng.dirichlet(np.ones(len(layers)) * 0.7)
+    bg = sum(w * layer for w, layer in zip(weights, layers))
+    bg += rng.normal(0, rng.uniform(0, 10), bg.shape)
+    return bg.astype(np.float32)
+
+
+# ---------------------------------------------------------------- faces
+
+def _feather_mask(rng: np.random.Generator) -> np.ndarray:
+    """Soft 48x48 alpha: a rounded rectangle or ellipse whose edge fades over a random width,
+    so the net cannot key on the crop's square border."""
+    c = (np.arange(FACE, dtype=np.float32) + 0.5) / FACE * 2 - 1
+    yy, xx = np.meshgrid(c, c, indexing="ij")
+    power = rng.choice([2.0, 4.0, 8.0])
+    dist = (np.abs(xx) ** power + np.abs(yy) ** power) ** (1 / power)
+    inner = rng.uniform(0.55, 0.9)
+    return np.clip((1.05 - dist) / (1.05 - inner), 0, 1).astype(np.float32)
+
+
+def _face_patch(rng: np.random.Generator, face: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Photometrically jittered face resized to w x h, with its feathered alpha."""
+    f = face.astype(np.float32)
+    if rng.random() < 0.5:
+        f = f[:, ::-1]
+    gamma = np.exp(rng.uniform(-0.4, 0.4))
+    f = 255.0 * (f / 255.0) ** gamma
+    f = (f - f.mean()) * rng.uniform(0.6, 1.4) + f.mean() + rng.uniform(-40, 40)
+    alpha = _feather_mask(rng)
+    angle = rng.uniform(-12, 12)
+    img = Image.fromarray(np.clip(f, 0, 255).astype(np.uint8), mode="L")
+    msk = Image.fromarray((alpha * 255).astype(np.uint8), mode="L")
+    if abs(angle) > 2:
+        img = img.rotate(angle, Image.BILINEAR)
+        msk = msk.rotate(angle, Image.BILINEAR)
+    if min(w, h) < 30 and rng.random() < 0.5:
+        # Small faces in photos are usually soft: blur before the downscale mimics optics, not just pixels.
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.5)))
+    img = np.asarray(img.resize((w, h), Image.BILINEAR), np.float32)
+    msk = np.asarray(msk.resize((w, h), Image.BILINEAR), np.float32) / 255.0
+    return img, msk
+
+
+def _decoy(rng: np.random.Generator, face: np.ndarray) -> np.ndarray:
+    """Face-coloured texture that is not a face: a FER face with its quadrants shuffled and
+    turned, so skin-like statistics alone do not make a detection."""
+    q = [face[:24, :24], face[:24, 24:], face[24:, :24], face[24:, 24:]]
+    order = rng.permutation(4)
+    while (order == np.arange(4)).all():
+        order = rng.permutation(4)
+    top = np.concatenate([q[order[0]], q[order[1]]], 1)
+    bottom = np.concatenate([q[order[2]], q[order[3]]], 1)
+    return np.ascontiguousarray(np.rot90(np.concatenate([top, bottom], 0), rng.integers(0, 4)))
+
+
+def _paste(canvas: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x: int, y: int) -> None:
+    h, w = patch.shape
+    size_y, size_x = canvas.shape
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, size_x), min(y + h, size_y)
+    if x1 <= x0 or y1 <= y0:
+        return
+    p = patch[y0 - y:y1 - y, x0 - x:x1 - x]
+    a = alpha[y0 - y:y1 - y, x0 - x:x1 - x]
+    region = canvas[y0:y1, x0:x1]
+    canvas[y0:y1, x0:x1] = region * (1 - a) + p * a
+
+
+def _iou_one(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one (x, y, w, h) box with many."""
+    if len(boxes) == 0:
+        return np.zeros(0)
+    x0 = np.maximum(box[0], boxes[:, 0])
+    y0 = np.maximum(box[1], boxes[:, 1])
+    x1 = np.minimum(box[0] + box[2], boxes[:, 0] + boxes[:, 2])
+    y1 = np.minimum(box[1] + box[3], boxes[:, 1] + boxes[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    return inter / (box[2] * box[3] + boxes[:, 2] * boxes[:, 3] - inter)
+
+
+def face_count(rng: np.random.Generator, recipe: Recipe) -> int:
+    if rng.random() < recipe.empty_fraction:
+        return 0
+    return int(min(recipe.max_faces, rng.geometric(0.3) + rng.integers(0, 3)))
+
+
+def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, recipe: Recipe,
+               face_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One scene holding the faces face_ids (a face that finds no free place is left out):
+    uint8 (S, S) image, float32 (K, 4) boxes (x, y, w, h, clipped to the canvas), int64 (K,) labels."""
+    size = recipe.size
+    canvas = background(rng, size)
+    max_side = min(recipe.max_face, 0.75 * size)
+    # Crowded scenes hold smaller faces, as group photos do.
+    crowd = max(len(face_ids), 1)
+    upper = np.log(max(recipe.min_face + 1, max_side / np.sqrt(min(crowd, 4))))
+    boxes, kept = [], []
+    for fid in face_ids:
+        for _ in range(12):
+            side = float(np.exp(rng.uniform(np.log(recipe.min_face), upper)))
+            w = int(round(side * rng.uniform(0.9, 1.1)))
+            h = int(round(side * rng.uniform(0.95, 1.15)))
+            x = int(rng.integers(-w // 6, size - w + w // 6 + 1))
+            y = int(rng.integers(-h // 6, size - h + h // 6 + 1))
+            cand = np.array([x, y, w, h], np.float32)
+            if len(boxes) == 0 or _iou_one(cand, np.array(boxes)).max() < 0.15:
+                break
+        else:
+            continue
+        patch, alpha = _face_patch(rng, faces[fid], w, h)
+        _paste(canvas, patch, alpha, x, y)
+        boxes.append(cand)
+        kept.append(fid)
+    for _ in range(rng.poisson(recipe.decoy_rate)):
+        side = int(np.exp(rng.uniform(np.log(recipe.min_face), np.log(max_side))))
+        x, y = (int(v) for v in rng.integers(-side // 4, size - side // 2, 2))
+        cand = np.array([x, y, side, side], np.float32)
+        if len(boxes) and _iou_one(cand, np.array(boxes)).max() > 0.0:
+            continue
+        decoy = _decoy(rng, faces[rng.integers(0, len(faces))])
+        patch, alpha = _face_patch(rng, decoy, side, side)
+        _paste(canvas, patch, alpha, x, y)
+    canvas = _global_augment(rng, canvas)
+    boxes_arr = np.array(boxes, np.float32).reshape(-1, 4)
+    labels_arr = labels[np.array(kept, np.int64)] if kept else np.zeros(0, np.int64)
+    return canvas, _clip_boxes(boxes_arr, size), labels_arr
+
+
+def _clip_boxes(boxes: np.ndarray, size: int) -> np.ndarray:
+    x0 = np.clip(boxes[:, 0], 0, size)
+    y0 = np.clip(boxes[:, 1], 0, size)
+    x1 = np.clip(boxes[:, 0] + boxes[:, 2], 0, size)
+    y1 = np.clip(boxes[:, 1] + boxes[:, 3], 0, size)
+    return np.stack([x0, y0, x1 - x0, y1 - y0], 1).astype(np.float32)
+
+
+def _global_augment(rng: np.random.Generator, canvas: np.ndarray) -> np.ndarray:
+    """Whole-image camera effects: exposure, contrast, blur, sensor noise."""
+    canvas = (canvas - canvas.mean()) * rng.uniform(0.7, 1.3) + canvas.mean() + rng.uniform(-25, 25)
+    img = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8), mode="L")
+    if rng.random() < 0.25:
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.2)))
+    out = np.asarray(img, np.float32)
+    if rng.random() < 0.5:
+        out = out + rng.normal(0, rng.uniform(1, 8), out.shape)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+# ---------------------------------------------------------------- datasets
+
+@dataclass
+class SceneSet:
+    images: np.ndarray          # uint8 (N, S, S)
+    boxes: list[np.ndarray]     # per scene float32 (K, 4) x, y, w, h
+    labels: list[np.ndarray]    # per scene int64 (K,)
+
+
+def _chunk(args) -> tuple[np.ndarray, list, list]:
+    fer_dir, split, recipe, seed, start, stop, balance = args
+    faces, labels = load_faces(fer_dir, split)
+    probs = _sampling_probs(labels, balance)
+    imgs, boxes, labs = [], [], []
+    for i in range(start, stop):
+        rng = np.random.default_rng([seed, i])
+        ids = rng.choice(len(faces), face_count(rng, recipe), p=probs)
+        img, b, lab = make_scene(rng, faces, labels, recipe, face_ids=ids)
+        imgs.append(img)
+        boxes.append(b)
+        labs.append(lab)
+    return np.stack(imgs), boxes, labs
+
+
+def _sampling_probs(labels: np.ndarray, balance: float) -> np.ndarray:
+    """Per-face sampling probability: class frequency raised to (1 - balance), so rare classes
+    (disgust) are seen more often without being repeated so much that they are memorised."""
+    counts = np.bincount(labels, minlength=len(CLASSES)).astype(np.float64)
+    per_class = counts ** (1.0 - balance)
+    p = per_class[labels] / counts[labels]
+    return p / p.sum()
+
+
+def generate(fer_dir: Path, count: int, seed: int, recipe: Recipe, split: str = "train",
+             workers: int = 1, balance: float = 0.3) -> SceneSet:
+    """count scenes, identical for any number of workers."""
+    step = max(1, min(256, -(-count // max(workers, 1))))
+    jobs = [(str(fer_dir), split, recipe, seed, s, min(s + step, count), balance) for s in range(0, count, step)]
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            parts = list(pool.map(_chunk, jobs))
+    else:
+        parts = [_chunk(j) for j in jobs]
+    return SceneSet(np.concatenate([p[0] for p in parts]), [b for p in parts for b in p[1]],
+                    [lab for p in parts for lab in p[2]])
+
+
+def evaluation_scenes(fer_dir: Path, seed: int, recipe: Recipe, per_scene: int = 4,
+                      limit: int | None = None) -> SceneSet:
+    """Every FER val face placed exactly once, per_scene to a scene, in training-style scenes."""
+    faces, labels = load_faces(fer_dir, "val")
+    order = np.random.default_rng(seed).permutation(len(faces))
+    if limit is not None:
+        order = order[:limit]
+    imgs, boxes, labs = [], [], []
+    for i, start in enumerate(range(0, len(order), per_scene)):
+        rng = np.random.default_rng([seed, 1_000_003, i])
+        img, b, lab = make_scene(rng, faces, labels, recipe, face_ids=order[start:start + per_scene])
+        imgs.append(img)
+        boxes.append(b)
+        labs.append(lab)
+    return SceneSet(np.stack(imgs), boxes, labs)
