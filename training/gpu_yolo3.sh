@@ -2,7 +2,7 @@
 # One-shot yolo3 training on a GPU machine (the device tool), Keras on JAX.
 # Run from the repo root there:  bash training/gpu_yolo3.sh [TRAIN_SECONDS]
 # Needs: .whl/ with the keras wheel and its missing deps (namex, optree) when the machine has no keras;
-# FER2013 at ../shared/data/fer2013 or, failing that, .carry/fer2013/{train,val}.npz.xz.
+# FER2013 at ../shared/data/fer2013 or, failing that, .carry/fer2013/*.npz.xz (python -m training.pack_fer).
 # Writes to $OUT (default /tmp/yolo3_gpu): yolo3.keras, yolo3.json (card, scene metrics filled in),
 # train.log, evaluate.log. Checkpoints stay on the machine (/tmp/yolo3_ckpt): the run is one sitting.
 set -euo pipefail
@@ -18,15 +18,10 @@ if compgen -G ".whl/*.whl" >/dev/null && ! "$py" -c "import keras" 2>/dev/null; 
 fi
 fer=${FER_DIR:-../shared/data/fer2013}
 if [ ! -f "$fer/train.npz" ]; then
-  # The carried copy is xz-compressed to fit the transfer limit.
   fer=/tmp/fer2013
-  mkdir -p "$fer"
-  for split in train val; do
-    "$py" -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'))" \
-      ".carry/fer2013/$split.npz.xz" "$fer/$split.npz"
-  done
+  "$py" -m training.pack_fer --unpack "$fer"
 fi
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
+export MOODLENS_HARDWARE="${MOODLENS_HARDWARE:-1x $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), 16 CPU cores, Keras on JAX, float32}"
 "$py" -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'keras', keras.__version__)"
 "$py" -m training.yolo3 train --time-budget "$budget" --epochs 1000 --scenes "$scenes" --val-scenes 500 \
   --size 256 --batch 64 --lr 2e-3 --workers 15 --loader-threads 6 \

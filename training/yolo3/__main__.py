@@ -8,7 +8,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def parse(argv):
-    from training.yolo3.scenes import default_fer_dir, shared_data_dir
+    from training.data import fer_dir
+    from training.yolo3.scenes import shared_data_dir
 
     parser = argparse.ArgumentParser(prog="python -m training.yolo3")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -27,7 +28,7 @@ def parse(argv):
     t.add_argument("--seed", type=int, default=1)
     t.add_argument("--serve-size", type=int, default=320, help="longer side of a photo at serving time")
     t.add_argument("--confidence", type=float, default=0.5, help="objectness threshold written to the card")
-    t.add_argument("--fer-dir", default=str(default_fer_dir()))
+    t.add_argument("--fer-dir", default=str(fer_dir()))
     t.add_argument("--out", default=str(REPO / "models"))
     t.add_argument("--checkpoint-dir", default=str(REPO / "checkpoints" / "yolo3"))
     t.add_argument("--workers", type=int, default=max(1, min(16, (os.cpu_count() or 2) - 1)),
@@ -35,7 +36,7 @@ def parse(argv):
     t.add_argument("--loader-threads", type=int, default=1, help="threads building batches during fit")
     e = sub.add_parser("evaluate", help="print the issue's table for the shipped model, end with one JSON line")
     e.add_argument("--card", default=str(REPO / "models" / "yolo3.json"))
-    e.add_argument("--fer-dir", default=str(default_fer_dir()))
+    e.add_argument("--fer-dir", default=str(fer_dir()))
     e.add_argument("--photos-dir", default=str(shared_data_dir() / "photos"))
     e.add_argument("--val-limit", type=int, default=None, help="use only this many val faces")
     e.add_argument("--val-scene-size", type=int, default=None, help="default: the card's serving long side")

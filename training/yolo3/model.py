@@ -31,6 +31,16 @@ def _residual(x, filters):
     return layers.Add()([x, y])
 
 
+def _route_head(deep, skip, route, hidden, name):
+    """Upsampled deeper features joined to a finer map, then the 1x1 head conv of that scale.
+    Returns the joined features (the route for the next finer scale) and the raw head."""
+    u = _conv(deep, route, 1)
+    u = layers.UpSampling2D(2)(u)
+    joined = _conv(layers.Concatenate()([u, skip]), route, 1)
+    out = _conv(joined, hidden, 3)
+    return joined, layers.Conv2D(ANCHORS_PER_SCALE * CHANNELS, 1, name=name)(out)
+
+
 def build(width: float = 1.0) -> keras.Model:
     """Backbone to stride 32; the stride-16 head sees stride-32 context through an upsampling
     route (as in tiny-YOLOv3) and the stride-8 head sees the stride-16 one, so small faces get
@@ -53,19 +63,8 @@ def build(width: float = 1.0) -> keras.Model:
     x = _residual(x, c(256))
     p32 = _residual(x, c(256))
 
-    u = _conv(p32, c(128), 1)
-    u = layers.UpSampling2D(2)(u)
-    h16 = layers.Concatenate()([u, p16])
-    h16 = _conv(h16, c(128), 1)
-    out16 = _conv(h16, c(160), 3)
-    out16 = layers.Conv2D(ANCHORS_PER_SCALE * CHANNELS, 1, name="head16")(out16)
-
-    u = _conv(h16, c(64), 1)
-    u = layers.UpSampling2D(2)(u)
-    h8 = layers.Concatenate()([u, p8])
-    h8 = _conv(h8, c(64), 1)
-    out8 = _conv(h8, c(80), 3)
-    out8 = layers.Conv2D(ANCHORS_PER_SCALE * CHANNELS, 1, name="head8")(out8)
+    h16, out16 = _route_head(p32, p16, c(128), c(160), "head16")
+    _, out8 = _route_head(h16, p8, c(64), c(80), "head8")
     model = keras.Model(inp, [out8, out16], name="yolo3_faces")
     # Start objectness at a 1 % prior (as RetinaNet does): with thousands of empty anchors per image,
     # a 50 % start makes the first steps all about silencing the background.

@@ -13,20 +13,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from training.data import CLASSES, fer_dir
+
 FACE = 48
-CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 FERPLUS_NOT_A_FACE = 9
 
 
 def shared_data_dir() -> Path:
     env = os.environ.get("MOODLENS_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "data"
-
-
-def default_fer_dir() -> Path:
-    return shared_data_dir() / "fer2013"
+    return Path(env) if env else fer_dir().parent
 
 
 @dataclass(frozen=True)
@@ -40,12 +35,10 @@ class Recipe:
     empty_fraction: float = 0.08
     decoy_rate: float = 0.6
 
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
-
 
 def load_faces(fer_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """FER faces and labels of one split, without the rows FER+ annotators call 'not a face'."""
+    """FER faces and labels of one split, without the rows FER+ annotators call 'not a face' where the
+    file has the FER+ votes (the packed copy for GPU machines does not)."""
     with np.load(Path(fer_dir) / f"{split}.npz") as data:
         images = data["images"]
         labels = data["labels"].astype(np.int64)

@@ -5,6 +5,7 @@ Backend-agnostic: the same command runs on tensorflow-cpu here and on KERAS_BACK
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import sys
@@ -135,6 +136,8 @@ def time_lr(fraction: float, peak: float, warmup: float = 0.05, floor: float = 0
 
 
 def _hardware() -> str:
+    if os.environ.get("MOODLENS_HARDWARE"):
+        return os.environ["MOODLENS_HARDWARE"]
     backend = keras.backend.backend()
     device = "cpu"
     if backend == "jax":
@@ -256,7 +259,7 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
         "training": {
             "command": command,
             "data": {
-                "recipe": "FER2013 train faces (minus FER+ 'not a face' rows) pasted with feathered edges at random "
+                "recipe": "FER2013 train faces (minus FER+ 'not a face' rows where the votes are in the file) pasted with feathered edges at random "
                           "scales, positions and small rotations onto procedural face-free backgrounds (multi-octave "
                           "noise, gradients, random shapes and lines, periodic textures) with decoys (FER faces with "
                           "shuffled quadrants); per-face gamma, contrast, brightness, mirror, blur of small faces; "

@@ -1,0 +1,75 @@
+"""yolo3 decoding, NMS and letterboxing (functions/predict/yolo.py) on constructed tensors, and their
+agreement with the training targets (training/yolo3/model.py)."""
+
+import numpy as np
+
+from predict import yolo
+
+ANCHORS = np.array([[16, 16], [24, 24], [32, 32], [48, 48], [64, 64], [96, 96]], np.float64)
+STRIDES = [8, 16]
+C = 12  # 5 + 7 classes
+
+
+def _empty_heads(side=64):
+    return [np.full((side // s, side // s, 3 * C), -10.0) for s in STRIDES]
+
+
+def test_decode_places_a_box_from_cell_offset_and_anchor():
+    heads = _empty_heads()
+    cell = heads[1][1, 2].reshape(3, C)  # stride 16, row 1, column 2
+    cell[2, 0] = 4.0  # objectness of anchor 5 (96 x 96)
+    cell[2, 1:3] = 0.0  # centre in the middle of the cell
+    cell[2, 3:5] = [np.log(0.5), 0.0]  # half the anchor's width, its height
+    cell[2, 5 + 3] = 5.0  # happy
+    heads[1][1, 2] = cell.reshape(-1)
+    boxes, scores, logits = yolo.decode(heads, ANCHORS, STRIDES, 7, 0.5)
+    assert boxes.shape == (1, 4)
+    np.testing.assert_allclose(boxes[0], [2.5 * 16 - 24, 1.5 * 16 - 48, 48, 96], atol=1e-6)
+    assert abs(scores[0] - 1 / (1 + np.exp(-4))) < 1e-6
+    assert int(np.argmax(logits[0])) == 3
+
+
+def test_decode_ignores_anchors_under_the_threshold():
+    heads = _empty_heads()
+    heads[0][3, 3, 0] = 0.0  # objectness 0.5
+    assert len(yolo.decode(heads, ANCHORS, STRIDES, 7, 0.6)[0]) == 0
+    assert len(yolo.decode(heads, ANCHORS, STRIDES, 7, 0.4)[0]) == 1
+
+
+def test_nms_keeps_the_best_of_overlapping_boxes_and_all_separate_ones():
+    boxes = np.array([[10, 10, 40, 40], [12, 12, 40, 40], [100, 100, 20, 20], [11, 9, 38, 42]], np.float64)
+    scores = np.array([0.6, 0.9, 0.5, 0.7])
+    assert yolo.nms(boxes, scores, 0.45).tolist() == [1, 2]
+    assert sorted(yolo.nms(boxes, scores, 0.99).tolist()) == [0, 1, 2, 3]
+
+
+def test_letterbox_keeps_aspect_and_pads_to_a_square():
+    gray = np.full((240, 640), 200, np.uint8)
+    out, scale = yolo.letterbox(gray, 320, 128.0)
+    assert out.shape == (320, 320) and scale == 0.5
+    assert out[:120].min() == 200 and out[120:].max() == 128.0
+
+
+def test_training_targets_decode_back_to_the_scene_boxes():
+    from training.yolo3 import model as net
+
+    boxes = np.array([[20, 30, 18, 20], [60, 40, 60, 64], [10, 100, 30, 28]], np.float32)
+    labels = np.array([2, 5, 6])
+    targets = net.build_targets([boxes], [labels], 128, ANCHORS.astype(np.float32), label_smoothing=0.0)
+    heads = []
+    for t in targets:
+        t = t[0]
+        h = np.zeros(t.shape[:3] + (C,))
+        h[..., 0] = np.where(t[..., 0] > 0, 10.0, -10.0)
+        offsets = np.clip(t[..., 2:4], 1e-6, 1 - 1e-6)
+        h[..., 1:3] = np.log(offsets / (1 - offsets))
+        h[..., 3:5] = t[..., 4:6]
+        h[..., 5:] = np.log(np.maximum(t[..., 7:], 1e-9))
+        heads.append(h.reshape(t.shape[0], t.shape[1], -1))
+    found, scores, logits = yolo.decode(heads, ANCHORS, STRIDES, 7, 0.5)
+    keep = yolo.nms(found, scores, 0.45)
+    assert len(keep) == 3
+    for box, label in zip(boxes, labels):
+        best = int(np.argmax(yolo.iou(box, found[keep])))
+        assert yolo.iou(box, found[keep][best:best + 1])[0] > 0.99
+        assert int(np.argmax(logits[keep][best])) == label

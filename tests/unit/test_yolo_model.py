@@ -1,0 +1,80 @@
+"""The shipped yolo3 model (models/yolo3.*) through the serving reader, and a smoke run of its training
+command (train, resume, export) on a few dozen synthetic scenes."""
+
+import json
+import zipfile
+from argparse import Namespace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from predict import yolo
+
+REPO = Path(__file__).resolve().parents[2]
+CARD = REPO / "models" / "yolo3.json"
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return yolo.YoloFaceReader(CARD)
+
+
+def test_card_describes_a_detector_classifier_and_its_weights_load(reader):
+    card = json.loads(CARD.read_text())
+    assert card["kind"] == "detector-classifier"
+    assert card["classes"] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    assert len(card["anchors"]) == card["anchors_per_scale"] * len(card["strides"])
+    heads = reader.heads(np.zeros((1, card["input"]["side"], card["input"]["side"]), np.float32))
+    side = card["input"]["side"]
+    per_anchor = 5 + len(card["classes"])
+    assert [h.shape for h in heads] == [(1, side // s, side // s, card["anchors_per_scale"] * per_anchor)
+                                        for s in card["strides"]]
+
+
+def test_finds_the_faces_of_a_group_photo(reader, photos_dir, manifest):
+    entry = next(e for e in manifest if e["file"] == "dlib_2008_001322.jpg")
+    rgb = np.asarray(Image.open(photos_dir / entry["file"]).convert("RGB"))
+    faces = reader.read(rgb)
+    truth = np.array(entry["boxes"], np.float64)
+    matched = sum(1 for box in truth if faces and yolo.iou(box, np.array([f["box"] for f in faces])).max() >= 0.5)
+    assert matched >= 2
+    for face in faces:
+        x, y, w, h = face["box"]
+        assert 0 <= x and 0 <= y and x + w <= rgb.shape[1] and y + h <= rgb.shape[0]
+        assert len(face["probabilities"]) == 7 and abs(sum(face["probabilities"]) - 1) < 1e-6
+        assert face["confidence"] >= reader.thresholds["confidence"]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: np.full((480, 640, 3), 128, np.uint8),
+    lambda: np.repeat(np.linspace(0, 255, 640, dtype=np.uint8)[None, :, None], 480, 0).repeat(3, 2),
+])
+def test_no_face_in_a_plain_photo(reader, make):
+    assert reader.read(make()) == []
+
+
+def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
+    import keras
+
+    from training.data import fer_dir
+    from training.yolo3 import train
+
+    args = Namespace(epochs=1, time_budget=0.0, scenes=24, val_scenes=8, size=128, max_face=90.0, batch=8,
+                     lr=2e-3, width=0.5, seed=3, serve_size=128, confidence=0.3, fer_dir=str(fer_dir()),
+                     out=str(tmp_path / "out"), checkpoint_dir=str(tmp_path / "ckpt"), workers=1, loader_threads=1)
+    train.train(args)
+    args.epochs = 2
+    card = train.train(args)
+    state = json.loads((tmp_path / "ckpt" / "state.json").read_text())
+    assert state["epoch"] == 2 and [h["epoch"] for h in state["history"]] == [1, 2]
+    assert card["training"]["epochs"] == 2
+
+    weights = tmp_path / "out" / "yolo3.keras"
+    with zipfile.ZipFile(weights) as archive:
+        assert "YoloLoss" not in archive.read("config.json").decode()
+    model = keras.saving.load_model(weights, compile=False)
+    assert [tuple(o.shape[1:]) for o in model.outputs] == [(None, None, 36)] * 2
+    faces = yolo.YoloFaceReader(tmp_path / "out" / "yolo3.json").read(np.zeros((100, 150, 3), np.uint8))
+    assert isinstance(faces, list)
