@@ -20,21 +20,21 @@ def _residual(x, branches, scale, name):
 
 
 def _block_a(x, name):
-    b0 = _conv(x, 32, 1)
-    b1 = _conv(_conv(x, 32, 1), 32, 3)
-    b2 = _conv(_conv(_conv(x, 32, 1), 48, 3), 64, 3)
+    b0 = _conv(x, 24, 1)
+    b1 = _conv(_conv(x, 24, 1), 24, 3)
+    b2 = _conv(_conv(_conv(x, 24, 1), 32, 3), 48, 3)
     return _residual(x, [b0, b1, b2], 0.17, name)
 
 
 def _block_b(x, name):
-    b0 = _conv(x, 128, 1)
-    b1 = _conv(_conv(_conv(x, 96, 1), 112, (1, 5)), 128, (5, 1))
+    b0 = _conv(x, 64, 1)
+    b1 = _conv(_conv(_conv(x, 48, 1), 56, (1, 5)), 64, (5, 1))
     return _residual(x, [b0, b1], 0.1, name)
 
 
 def _block_c(x, name):
-    b0 = _conv(x, 128, 1)
-    b1 = _conv(_conv(_conv(x, 128, 1), 144, (1, 3)), 160, (3, 1))
+    b0 = _conv(x, 96, 1)
+    b1 = _conv(_conv(_conv(x, 96, 1), 112, (1, 3)), 128, (3, 1))
     return _residual(x, [b0, b1], 0.2, name)
 
 
@@ -44,23 +44,24 @@ def _reduction(x, conv_branches):
     return layers.Concatenate()([pooled] + [branch(x) for branch in conv_branches])
 
 
-def inception_resnet(input_shape=(48, 48, 1), num_classes=7, blocks=(4, 5, 2), dropout=0.3):
-    """Inception-ResNet-v2 scaled to 48 px faces: grids 48 -> 24 -> 12 (A) -> 6 (B) -> 3 (C)."""
+def inception_resnet(input_shape=(48, 48, 1), num_classes=7, blocks=(3, 4, 2), dropout=0.3):
+    """Inception-ResNet-v2's design scaled to 48 px faces and to CPU training: grids 48 -> 24 -> 12 (A) -> 6 (B) -> 3 (C).
+
+    Widths are about a quarter of the paper's: this network has to train on two CPU cores.
+    """
     inputs = keras.Input(input_shape, name="face")
-    x = _conv(inputs, 32, 3)
+    x = _conv(inputs, 16, 3)
+    x = _conv(x, 32, 3, strides=2)  # 24x24
     x = _conv(x, 64, 3)
-    x = _reduction(x, [lambda t: _conv(t, 64, 3, strides=2)])  # 24x24x128
-    x = _conv(x, 64, 1)
-    x = _conv(x, 128, 3)
-    x = _reduction(x, [lambda t: _conv(t, 128, 3, strides=2)])  # 12x12x256
+    x = _reduction(x, [lambda t: _conv(t, 64, 3, strides=2)])  # 12x12x128
     for i in range(blocks[0]):
         x = _block_a(x, f"block_a{i}")
-    x = _reduction(x, [lambda t: _conv(t, 160, 3, strides=2),
-                       lambda t: _conv(_conv(_conv(t, 96, 1), 128, 3), 160, 3, strides=2)])  # 6x6x576
+    x = _reduction(x, [lambda t: _conv(t, 128, 3, strides=2),
+                       lambda t: _conv(_conv(_conv(t, 48, 1), 64, 3), 96, 3, strides=2)])  # 6x6x352
     for i in range(blocks[1]):
         x = _block_b(x, f"block_b{i}")
-    x = _reduction(x, [lambda t: _conv(_conv(t, 128, 1), 192, 3, strides=2),
-                       lambda t: _conv(_conv(_conv(t, 128, 1), 160, 3), 192, 3, strides=2)])  # 3x3x960
+    x = _reduction(x, [lambda t: _conv(_conv(t, 96, 1), 128, 3, strides=2),
+                       lambda t: _conv(_conv(_conv(t, 96, 1), 112, 3), 128, 3, strides=2)])  # 3x3x608
     for i in range(blocks[2]):
         x = _block_c(x, f"block_c{i}")
     x = layers.GlobalAveragePooling2D()(x)
@@ -76,19 +77,6 @@ def mobilenetv2(input_shape=(48, 48, 1), num_classes=7, alpha=1.0, dropout=0.2):
     x = layers.Dropout(dropout)(backbone.output)
     outputs = layers.Dense(num_classes, name="logits")(x)
     return keras.Model(backbone.input, outputs, name="mobilenetv2")
-
-
-def augmentation(seed: int) -> keras.Sequential:
-    """Train-time augmentation on raw 0..255 grayscale faces; runs inside the graph on any backend."""
-    return keras.Sequential([
-        layers.RandomFlip("horizontal", seed=seed),
-        layers.RandomRotation(0.04, fill_mode="reflect", seed=seed + 1),  # about +-15 degrees
-        layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed + 2),
-        layers.RandomZoom((-0.15, 0.15), fill_mode="reflect", seed=seed + 3),
-        layers.RandomBrightness(0.2, value_range=(0, 255), seed=seed + 4),
-        layers.RandomContrast(0.3, value_range=(0, 255), seed=seed + 5),
-        layers.RandomErasing(factor=0.5, scale=(0.02, 0.15), value_range=(0, 255), seed=seed + 6),
-    ], name="augmentation")
 
 
 ARCHITECTURES = {

@@ -1,6 +1,6 @@
 """Train a classifier from scratch: `python -m training.train <inception-resnet|mobilenetv2> [options]`.
 
-Reads FER2013 train/val, trains with in-graph augmentation, checkpoints every epoch (an interrupted run resumes
+Reads FER2013 train/val, trains with host-side augmentation (training/augment.py), checkpoints every epoch (an interrupted run resumes
 from --checkpoint-dir), fits the calibration temperature on val, and writes models/<name>.keras + the model card
 models/<name>.json. Runs on any Keras 3 backend (tensorflow-cpu here, KERAS_BACKEND=jax or torch on a GPU).
 """
@@ -45,7 +45,6 @@ def parse_args(argv):
     parser.add_argument("--out", type=Path, default=MODELS_DIR, help="where the .keras file and card go")
     parser.add_argument("--checkpoint-dir", type=Path, default=None,
                         help="default: checkpoints/<name> in the repo; delete it to start over")
-    parser.add_argument("--mixed-precision", action="store_true", help="bfloat16 compute (GPU runs)")
     return parser.parse_args(argv)
 
 
@@ -66,7 +65,7 @@ class CosineWithWarmup:
         return self.peak * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
-def make_callbacks(keras, args, schedule, checkpoint_dir: Path):
+def make_callbacks(keras, args, schedule, checkpoint_dir: Path, batches):
     clock_file = checkpoint_dir / "wall_seconds.json"
 
     class Clock(keras.callbacks.Callback):
@@ -92,6 +91,7 @@ def make_callbacks(keras, args, schedule, checkpoint_dir: Path):
                 self.model.stop_training = True
 
         def on_epoch_begin(self, epoch, logs=None):
+            batches.set_epoch(epoch)
             self.epoch_started = time.perf_counter()
 
         @property
@@ -115,7 +115,8 @@ def main(argv=None):
             args.epochs = json.loads(saved.read_text())["total_epochs"]
 
     import keras
-    from training.models import ARCHITECTURES, augmentation
+    from training.augment import AugmentedFaces
+    from training.models import ARCHITECTURES
 
     keras.utils.set_random_seed(args.seed)
     train, val = data.load("train"), data.load("val")
@@ -124,36 +125,23 @@ def main(argv=None):
     mean, std = float(train.images.mean() / 255), float(train.images.std() / 255)
     normalization = {"scale": 1 / 255, "mean": round(mean, 4), "std": round(std, 4)}
 
-    if args.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    core = ARCHITECTURES[args.name]()
-    raw = keras.Input((48, 48, 1), name="raw_face")
-    x = augmentation(args.seed)(raw)
-    x = keras.layers.Rescaling(1 / (255 * normalization["std"]), offset=-normalization["mean"] / normalization["std"])(x)
-    logits = keras.layers.Activation("linear", dtype="float32")(core(x))
-    trainer = keras.Model(raw, logits)
-    trainer.compile(
+    model = ARCHITECTURES[args.name]()
+    model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate=args.learning_rate, weight_decay=args.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
+    batches = AugmentedFaces(train.images, data.smoothed_targets(train.labels, args.label_smoothing),
+                             data.balancing_weights(train.labels), args.batch_size, args.seed, normalization)
     schedule = CosineWithWarmup(args.learning_rate, args.epochs)
-    val_x = normalise(val.images, {"input": {"normalization": normalization}})
-    trainer.fit(
-        train.images[..., None].astype(np.float32),
-        data.smoothed_targets(train.labels, args.label_smoothing),
-        sample_weight=data.balancing_weights(train.labels),
-        batch_size=args.batch_size,
+    model.fit(
+        batches,
         epochs=10_000,  # the Clock callback stops at the scheduled epoch count, which --time-budget may set late
-        callbacks=make_callbacks(keras, args, schedule, checkpoint_dir),
+        callbacks=make_callbacks(keras, args, schedule, checkpoint_dir, batches),
         verbose=2,
     )
 
-    # Serve in float32 whatever the training precision: rebuild the plain network and copy the weights over.
-    keras.mixed_precision.set_global_policy("float32")
-    model = ARCHITECTURES[args.name]()
-    model.set_weights(core.get_weights())
-
+    val_x = normalise(val.images, {"input": {"normalization": normalization}})
     plain, mirrored = logits_with_flip(model, val_x)
     temperature = fit_temperature(plain, mirrored, val.labels)
     no_flip = metrics(flip_averaged(plain, plain, temperature), val.labels, val.ferplus_label7)
@@ -166,7 +154,7 @@ def main(argv=None):
     command = "python -m training.train " + " ".join(
         shlex.quote(a) for a in [args.name, "--epochs", str(clock["total_epochs"]), "--seed", str(args.seed),
                                  "--batch-size", str(args.batch_size), "--learning-rate", str(args.learning_rate)]
-        + (["--limit", str(args.limit)] if args.limit else []) + (["--mixed-precision"] if args.mixed_precision else []))
+        + (["--limit", str(args.limit)] if args.limit else []))
     card = {
         "name": args.name,
         "file": weights_path.name,
@@ -194,8 +182,8 @@ def main(argv=None):
         "training": {
             "data": f"FER2013 Training (train.npz), {len(train)} faces, FER2013 labels with label smoothing "
                     f"{args.label_smoothing}, square-root class re-weighting",
-            "augmentation": "horizontal flip, rotation +-15 deg, shift 10 %, zoom +-15 %, brightness 20 %, "
-                            "contrast 30 %, random erasing",
+            "augmentation": "mirror, rotation +-15 deg, shift +-10 %, zoom +-15 %, brightness +-20 %, contrast "
+                            "+-30 %, random erasing of 2-15 % of the face (training/augment.py)",
             "optimizer": f"AdamW, peak learning rate {args.learning_rate}, weight decay {args.weight_decay}, "
                          f"{WARMUP_EPOCHS} warm-up epochs then cosine, batch {args.batch_size}",
             "epochs": clock["total_epochs"],

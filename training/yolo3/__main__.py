@@ -45,12 +45,18 @@ def parse(argv):
     e.add_argument("--write-card", action="store_true", help="store the metrics (and threshold) in the card")
     e.add_argument("--scenes-only", action="store_true", help="skip photos and timing (no MTCNN needed)")
     e.add_argument("--no-mtcnn", action="store_true", help="photos with manifest boxes only, no MTCNN timing")
+    c = sub.add_parser("calibrate", help="print MTCNN's median box on FER crops (scenes.CROP_TO_FACE)")
+    c.add_argument("--fer-dir", default=str(fer_dir()))
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
-    if args.command == "evaluate":
+    if args.command == "calibrate":
+        from training.yolo3 import evaluate
+
+        print("CROP_TO_FACE =", tuple(round(float(v), 3) for v in evaluate.calibrate_crop_box(Path(args.fer_dir))))
+    elif args.command == "evaluate":
         # Timings are per core: pin the math libraries to one thread before they load.
         for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
             os.environ.setdefault(var, "1")

@@ -78,14 +78,31 @@ def scene_metrics(reader: YoloFaceReader, fer_dir: Path, size: int, limit: int |
             "best_threshold": best, "found": found_all, "data": data}
 
 
+def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Factor on the current temperature that minimises the NLL of the true labels (grid search);
+    log-probabilities are logits up to a constant, so the reader's output suffices."""
+    logp = np.log(np.clip(probabilities, 1e-12, None))
+    best, best_nll = 1.0, np.inf
+    for factor in np.arange(0.5, 3.01, 0.05):
+        z = logp / factor
+        z = z - z.max(1, keepdims=True)
+        nll = -(z[np.arange(len(labels)), labels] - np.log(np.exp(z).sum(1))).mean()
+        if nll < best_nll:
+            best, best_nll = float(factor), nll
+    return round(best, 2)
+
+
 def emotion_metrics(found_all: list, data: scenes.SceneSet, threshold: float) -> dict:
     correct, total = 0, 0
+    matched_probs, matched_labels = [], []
     confusion = np.zeros((7, 7), np.int64)
     by_size = {f"{lo}-{hi}": [0, 0] for lo, hi in SIZE_BUCKETS}
     for found, truth, labels in zip(found_all, data.boxes, data.labels):
         boxes, kept = _boxes(found, threshold)
         for i, j in match(boxes, truth):
             pred = int(np.argmax(kept[i]["probabilities"]))
+            matched_probs.append(kept[i]["probabilities"])
+            matched_labels.append(labels[j])
             confusion[labels[j], pred] += 1
             side = float(np.sqrt(truth[j, 2] * truth[j, 3]))
             for lo, hi in SIZE_BUCKETS:
@@ -95,7 +112,9 @@ def emotion_metrics(found_all: list, data: scenes.SceneSet, threshold: float) ->
             correct += int(pred == labels[j])
             total += 1
     recall = confusion.diagonal() / np.maximum(confusion.sum(1), 1)
-    return {"accuracy": correct / max(total, 1), "matched_faces": total,
+    factor = fit_temperature(np.array(matched_probs).reshape(-1, 7), np.array(matched_labels, np.int64)) \
+        if total else 1.0
+    return {"accuracy": correct / max(total, 1), "matched_faces": total, "temperature_factor": factor,
             "per_class_recall": {c: round(float(r), 3) for c, r in zip(scenes.CLASSES, recall)},
             "accuracy_by_face_side_px": {k: round(c / max(n, 1), 3) for k, (c, n) in by_size.items()},
             "confusion": confusion.tolist()}
@@ -124,6 +143,25 @@ class Mtcnn:
             Image.fromarray(rgb).resize((round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), Image.BILINEAR))
         found = [f for f in self.detector.detect_faces(small) if f["confidence"] >= self.min_confidence]
         return np.array([np.asarray(f["box"], np.float64) / scale for f in found]).reshape(-1, 4)
+
+
+def calibrate_crop_box(fer_dir: Path, count: int = 300, seed: int = 0) -> np.ndarray:
+    """MTCNN's box on FER train faces as fractions of the crop (x0, y0, w, h), median over the faces it
+    finds. Each face is enlarged to 96 px inside a mirrored border, so MTCNN sees some context."""
+    faces, _ = scenes.load_faces(fer_dir, "train")
+    detector = Mtcnn().detector
+    rel = []
+    for i in np.random.default_rng(seed).choice(len(faces), count, replace=False):
+        face = np.asarray(Image.fromarray(faces[i]).resize((96, 96), Image.BILINEAR))
+        canvas = np.repeat(np.pad(face, 48, mode="reflect")[..., None], 3, 2)
+        found = [f for f in detector.detect_faces(canvas) if f["confidence"] > 0.9]
+        if not found:
+            continue
+        x, y, w, h = max(found, key=lambda f: f["confidence"])["box"]
+        if 0 < x + w / 2 - 48 < 96 and 0 < y + h / 2 - 48 < 96:
+            rel.append([(x - 48) / 96, (y - 48) / 96, w / 96, h / 96])
+    print(f"MTCNN boxes on {len(rel)} of {count} FER train faces")
+    return np.median(np.array(rel), 0)
 
 
 def photo_metrics(reader: YoloFaceReader, photos_dir: Path, mtcnn: Mtcnn | None) -> dict:
@@ -210,6 +248,7 @@ def run(args) -> dict:
         "emotion_matched_faces": em["matched_faces"],
         "per_class_recall": em["per_class_recall"],
         "accuracy_by_face_side_px": em["accuracy_by_face_side_px"],
+        "temperature_factor_fitted": em["temperature_factor"],
     }
     mtcnn = None
     photos_dir = Path(args.photos_dir)
@@ -226,6 +265,8 @@ def run(args) -> dict:
     if args.write_card:
         card = json.loads(card_path.read_text())
         card["thresholds"]["confidence"] = threshold
+        # Fitted on the same val scenes; the factor is relative to the temperature the run used.
+        card["temperature"] = round(card.get("temperature", 1.0) * em["temperature_factor"], 3)
         card["metrics"] = {**metrics, "command": "python -m training.yolo3 evaluate " + " ".join(sys.argv[2:]),
                            "threads": 1}
         card_path.write_text(json.dumps(card, indent=1) + "\n")

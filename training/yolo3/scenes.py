@@ -17,6 +17,11 @@ from training.data import CLASSES, fer_dir
 
 FACE = 48
 FERPLUS_NOT_A_FACE = 9
+# Where MTCNN puts its box on a FER crop, as fractions of the crop (x0, y0, w, h), median over FER train
+# faces (`python -m training.yolo3 calibrate`). Scene labels use it instead of the crop's edges, so the
+# detector answers in the box convention of MTCNN (the other models' detector and the photos' reference),
+# not the FER crop's looser framing.
+CROP_TO_FACE = (0.094, -0.021, 0.802, 1.052)
 
 
 def shared_data_dir() -> Path:
@@ -233,9 +238,15 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
         patch, alpha = _face_patch(rng, decoy, side, side)
         _paste(canvas, patch, alpha, x, y)
     canvas = _global_augment(rng, canvas)
-    boxes_arr = np.array(boxes, np.float32).reshape(-1, 4)
     labels_arr = labels[np.array(kept, np.int64)] if kept else np.zeros(0, np.int64)
-    return canvas, _clip_boxes(boxes_arr, size), labels_arr
+    return canvas, _clip_boxes(face_boxes(np.array(boxes, np.float32).reshape(-1, 4)), size), labels_arr
+
+
+def face_boxes(pasted: np.ndarray) -> np.ndarray:
+    """Label boxes (x, y, w, h) of faces pasted over the given extents."""
+    fx, fy, fw, fh = CROP_TO_FACE
+    return np.stack([pasted[:, 0] + fx * pasted[:, 2], pasted[:, 1] + fy * pasted[:, 3],
+                     fw * pasted[:, 2], fh * pasted[:, 3]], 1).astype(np.float32)
 
 
 def _clip_boxes(boxes: np.ndarray, size: int) -> np.ndarray:

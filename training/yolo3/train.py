@@ -272,6 +272,8 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
                 "class_sampling": "frequency ** 0.7 (mild rebalancing, helps disgust)",
                 "label_smoothing": 0.1,
                 "anchors": "k-means (1 - IoU) on the training face sizes",
+                "box_convention": f"label box = MTCNN's median box on FER crops, {list(scenes.CROP_TO_FACE)} "
+                                  "(x0, y0, w, h as fractions of the pasted crop; python -m training.yolo3 calibrate)",
             },
             "epochs": state_epochs,
             "time_budget_s": args.time_budget or None,
