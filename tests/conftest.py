@@ -31,5 +31,5 @@ def pytest_collection_modifyitems(items):
     # The folder says the level: `pytest -m unit` runs tests/unit only, and so on.
     for item in items:
         level = Path(item.fspath).relative_to(REPO_ROOT / "tests").parts[0]
-        if level in ("unit", "function", "e2e"):
+        if level in ("unit", "function", "e2e", "training"):
             item.add_marker(level)

@@ -59,6 +59,6 @@ def balancing_weights(labels: np.ndarray, power: float = 0.5) -> np.ndarray:
     say 'disgust' at every frown, which full inverse-frequency weighting does.
     """
     counts = np.bincount(labels, minlength=len(CLASSES)).astype(np.float64)
-    per_class = (np.median(counts) / np.maximum(counts, 1)) ** power
+    per_class = (np.median(counts[counts > 0]) / np.maximum(counts, 1)) ** power
     weights = per_class[labels]
     return (weights / weights.mean()).astype(np.float32)

@@ -104,13 +104,18 @@ def main(argv=None) -> dict:
     parser.add_argument("name", help="model name: a models/<name>.keras with its card")
     parser.add_argument("--data", default="val", help="'val', 'train' or a path to an .npz of the same format")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--sample", type=int, default=None,
+                        help="evaluate N faces spread evenly over the split (quick checks)")
     args = parser.parse_args(argv)
 
     import keras
 
     card = load_card(args.name, args.models_dir)
     model = keras.saving.load_model(args.models_dir / card["file"])
-    result = evaluate(model, card, load(args.data))
+    split = load(args.data)
+    if args.sample:
+        split = split.subset(np.linspace(0, len(split) - 1, args.sample).astype(int))
+    result = evaluate(model, card, split)
     print_report(args.name, result)
     summary = {"model": args.name, **{k: result[k] for k in ("accuracy", "per_class_recall", "ece", "n")},
                "ferplus_majority_accuracy": result["ferplus_majority_accuracy"]}

@@ -1,0 +1,69 @@
+"""Per-face CPU latency (one core, batch 1) and file size of each shipped model: `python -m training.bench`.
+
+Times the serving code itself (functions/predict/models.py: normalisation, flip averaging, temperature), so the
+numbers are what a request pays per face once the model is loaded. Prints one line per model, then JSON.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")  # one core, as the targets are stated
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from training.data import REPO_ROOT, load  # noqa: E402
+
+sys.path.insert(0, str(REPO_ROOT / "functions"))
+
+
+def one_core() -> None:
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def time_ms(call, repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=200)
+    args = parser.parse_args(argv)
+    one_core()
+    from predict.models import Classifier, available_cards
+
+    face = load("val").images[:1]
+    results = []
+    for name, card in available_cards(REPO_ROOT / "models").items():
+        if card.kind != "classifier":
+            continue
+        classifier = Classifier(card)
+        crop = face[..., None]
+        x = np.zeros((1, *crop.shape[1:]), np.float32)
+        result = {
+            "model": name,
+            "ms_per_face": round(time_ms(lambda: classifier.probabilities(crop), args.repeats), 2),
+            "ms_per_face_without_flip": round(time_ms(lambda: classifier.model.predict_on_batch(x), args.repeats), 2),
+            "file_mb": round(card.weights.stat().st_size / 1e6, 2),
+            "parameters": int(classifier.model.count_params()),
+        }
+        print(f"{name:17s} {result['ms_per_face']:6.2f} ms/face with flip averaging "
+              f"({result['ms_per_face_without_flip']:.2f} without), {result['file_mb']:.1f} MB, "
+              f"{result['parameters']:,} parameters")
+        results.append(result)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
