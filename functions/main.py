@@ -10,7 +10,7 @@ from history import api as history
 from predict import handlers
 
 __all__ = [
-    "predict_api", "predict_upload_api", "predict_img_only_api",
+    "predict_api", "predict_upload_api", "predict_img_only_api", "models_api",
     "history_api", "auth_config_api", "auth_signup_api", "auth_signin_api",
 ]
 
@@ -28,6 +28,11 @@ def predict_upload_api(request):
 @functions_framework.http
 def predict_img_only_api(request):
     return handlers.predict_img_only_api(request)
+
+
+@functions_framework.http
+def models_api(request):
+    return handlers.models_api(request)
 
 
 @functions_framework.http

@@ -26,6 +26,20 @@ def predict_img_only_api(request: flask.Request) -> dict:
     return _predict_and_save(request, with_crops=False)
 
 
+@http_endpoint("GET")
+def models_api(request: flask.Request) -> dict:
+    """The models the pages offer, read from their cards at each call (cards change when a model is retrained)."""
+    cards = models.available_cards().values()
+    return {"default": models.DEFAULT_MODEL, "models": [_model_summary(card) for card in cards]}
+
+
+def _model_summary(card: models.ModelCard) -> dict:
+    metrics = card.raw.get("metrics", {})
+    # The yolo3 card measures its emotion accuracy on faces found in scenes, under that name.
+    accuracy = metrics.get("accuracy", metrics.get("emotion_accuracy_val_scenes"))
+    return {"name": card.name, "kind": card.kind, "description": card.raw.get("description", ""), "accuracy": accuracy}
+
+
 def save_prediction(request: flask.Request, payload: dict, prediction: pipeline.Prediction) -> dict:
     """Saves the prediction for a signed-in caller (history.api.save_upload); returns fields to add to the answer."""
     faces = [_face_answer(prediction, face, with_crops=False) for face in prediction.faces]
