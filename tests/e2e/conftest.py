@@ -41,6 +41,7 @@ def _wait_until_up(server, url, log_path):
         try:
             requests.options(f"{url}/predict_api", timeout=2)
             return
-        except requests.ConnectionError:
+        # A busy machine can accept the connection before the app answers: a timeout means "not yet" too.
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.3)
     pytest.fail(f"server not up after 120 s:\n{log_path.read_text()}")
