@@ -1,0 +1,62 @@
+// Firebase Auth (email and password) for the session interface of session.js; loaded only in Firebase mode.
+import { initializeApp } from "firebase/app";
+import {
+  connectAuthEmulator,
+  createUserWithEmailAndPassword,
+  getAuth,
+  onAuthStateChanged,
+  signInWithEmailAndPassword,
+  signOut,
+} from "firebase/auth";
+
+const MESSAGES = {
+  "auth/email-already-in-use": "An account with this email already exists.",
+  "auth/invalid-email": "Enter a valid email address.",
+  "auth/weak-password": "Choose a longer password (at least 6 characters).",
+  "auth/invalid-credential": "Wrong email or password.",
+  "auth/wrong-password": "Wrong email or password.",
+  "auth/user-not-found": "Wrong email or password.",
+  "auth/too-many-requests": "Too many attempts. Wait a minute and try again.",
+  "auth/network-request-failed": "Can't reach the sign-in service. Check your connection.",
+};
+
+function explained(call) {
+  return call.catch((error) => {
+    throw new Error(MESSAGES[error.code] || "Signing in failed. Try again.");
+  });
+}
+
+export function firebaseBackend(config, notify) {
+  const app = initializeApp(config.firebase);
+  const auth = getAuth(app);
+  if (config.auth_emulator) connectAuthEmulator(auth, config.auth_emulator, { disableWarnings: true });
+  // Firebase restores a saved session asynchronously: the first state report is the answer to "who is it?".
+  const ready = new Promise((resolve) => {
+    let first = true;
+    onAuthStateChanged(auth, (user) => {
+      if (first) {
+        first = false;
+        resolve();
+      }
+      notify(user && { uid: user.uid, email: user.email });
+    });
+  });
+  const current = async () => {
+    await ready;
+    return auth.currentUser;
+  };
+  return {
+    mode: "firebase",
+    async user() {
+      const user = await current();
+      return user && { uid: user.uid, email: user.email };
+    },
+    async token() {
+      const user = await current();
+      return user ? user.getIdToken() : null;
+    },
+    signIn: (email, password) => explained(signInWithEmailAndPassword(auth, email, password)),
+    signUp: (email, password) => explained(createUserWithEmailAndPassword(auth, email, password)),
+    signOut: () => signOut(auth),
+  };
+}
