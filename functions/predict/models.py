@@ -76,8 +76,10 @@ def available_cards(models_dir: Path | None = None) -> dict[str, ModelCard]:
 
 
 def resolve(requested) -> ModelCard:
-    """The card of the model that will actually run for a request's `model` value."""
-    cards = _cached("cards", available_cards)
+    """The card of the model that will actually run for a request's `model` value.
+
+    Cards are re-read at each call (a few small files): a model added later runs without a restart."""
+    cards = available_cards()
     # Anything but a string (a number, a list from a confused client) asks for nothing in particular.
     name = ALIASES.get(requested, requested) if isinstance(requested, str) else DEFAULT_MODEL
     if name in cards:
