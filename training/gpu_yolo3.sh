@@ -24,7 +24,7 @@ fi
 export MOODLENS_HARDWARE="${MOODLENS_HARDWARE:-1x $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), 16 CPU cores, Keras on JAX, float32}"
 "$py" -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'keras', keras.__version__)"
 "$py" -m training.yolo3 train --time-budget "$budget" --epochs 1000 --scenes "$scenes" --val-scenes 500 \
-  --size 256 --batch 64 --lr 2e-3 --workers 15 --loader-threads 6 \
+  --size 256 --max-face 216 --batch 64 --lr 2e-3 --workers 15 --loader-threads 6 \
   --fer-dir "$fer" --out "$out" --checkpoint-dir /tmp/yolo3_ckpt 2>&1 | tee "$out/train.log"
 "$py" -m training.yolo3 evaluate --card "$out/yolo3.json" --fer-dir "$fer" --scenes-only --tune-threshold \
   --write-card 2>&1 | tee "$out/evaluate.log"

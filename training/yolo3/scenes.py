@@ -40,6 +40,11 @@ class Recipe:
     empty_fraction: float = 0.08
     decoy_rate: float = 0.6
 
+    @property
+    def largest_face(self) -> float:
+        # A face needs some background around it to be learnt as a face rather than as the scene.
+        return min(self.max_face, 0.85 * self.size)
+
 
 def load_faces(fer_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """FER faces and labels of one split, without the rows FER+ annotators call 'not a face' where the
@@ -207,7 +212,7 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
     uint8 (S, S) image, float32 (K, 4) boxes (x, y, w, h, clipped to the canvas), int64 (K,) labels."""
     size = recipe.size
     canvas = background(rng, size)
-    max_side = min(recipe.max_face, 0.75 * size)
+    max_side = recipe.largest_face
     # Crowded scenes hold smaller faces, as group photos do.
     crowd = max(len(face_ids), 1)
     upper = np.log(max(recipe.min_face + 1, max_side / np.sqrt(min(crowd, 4))))

@@ -267,7 +267,7 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
                           "Real photos are never used for training.",
                 "scenes": args.scenes,
                 "scene_size": args.size,
-                "face_sides_px": [recipe.min_face, min(recipe.max_face, 0.75 * recipe.size)],
+                "face_sides_px": [recipe.min_face, recipe.largest_face],
                 "seed": args.seed,
                 "class_sampling": "frequency ** 0.7 (mild rebalancing, helps disgust)",
                 "label_smoothing": 0.1,
