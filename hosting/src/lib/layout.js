@@ -10,6 +10,7 @@ const LINKS = [
 
 function accountArea(user) {
   if (!user) {
+    if (document.body.dataset.page === "account") return null;
     const next = encodeURIComponent(location.pathname.split("/").pop() || "./");
     return h("a", { class: "button button--small", href: `account.html?next=${next}` }, "Sign in");
   }
@@ -30,7 +31,7 @@ export function renderHeader() {
       LINKS.map((link) => h("a", { href: link.href, "aria-current": link.page === page ? "page" : null }, link.label))),
     account,
   );
-  const update = (user) => account.replaceChildren(accountArea(user));
+  const update = (user) => account.replaceChildren(accountArea(user) ?? "");
   session.onChange(update);
   session.user().then(update, () => update(null));
 }

@@ -4,6 +4,7 @@ import subprocess
 import uuid
 
 import pytest
+import requests
 from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -99,3 +100,10 @@ def screenshot(screenshots_dir):
 
 def unique_email():
     return f"pages-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def offered_model(site):
+    """The model the pages start with: the default when its card is installed, else the first one listed."""
+    offer = requests.get(f"{site}/models_api", timeout=30).json()
+    names = [model["name"] for model in offer["models"]]
+    return offer["default"] if offer["default"] in names else names[0]

@@ -1,0 +1,167 @@
+// History page: my saved predictions, newest first, with a chart, paging, an opened view and deletion.
+import { api } from "./lib/api.js";
+import { emotionChart, emotionsByDay } from "./lib/chart.js";
+import { $, formatDate, h, jpegSrc, setMessage, show } from "./lib/dom.js";
+import { emotionChip, facesCountText, predictionView, topEmotion } from "./lib/faces.js";
+import { renderHeader } from "./lib/layout.js";
+import { modelTitle } from "./lib/models.js";
+import { session } from "./lib/session.js";
+
+const PAGE_SIZE = 24;
+const CHIPS_SHOWN = 4;
+const state = { items: [], cursor: null, openId: null };
+const grid = $("#history-grid");
+const message = $("#history-message");
+const loadMore = $("#load-more");
+const detail = $("#detail");
+
+function itemCard(item) {
+  const chips = item.faces.slice(0, CHIPS_SHOWN).map((face) => emotionChip(topEmotion(face).emotion));
+  const more = item.faces.length - CHIPS_SHOWN;
+  return h("button", { class: "history-item", type: "button", "data-id": item.id, onclick: () => openItem(item.id),
+    "aria-label": `${item.img_name || "Photo"}, ${formatDate(item.created_at)}` },
+  h("img", { class: "history-item__thumb", src: jpegSrc(item.thumbnail), alt: "", loading: "lazy" }),
+  h("span", { class: "history-item__body" },
+    h("span", { class: "history-item__date" }, formatDate(item.created_at)),
+    h("span", { class: "history-item__meta" }, `${modelTitle(item.model)} · ${facesCountText(item.faces.length)}`),
+    h("span", { class: "history-item__chips" }, chips, more > 0 ? h("span", { class: "chip" }, `+${more}`) : null)));
+}
+
+function render() {
+  const count = state.items.length;
+  $("#history-summary").textContent = count
+    ? `${count}${state.cursor ? "+" : ""} saved ${count === 1 ? "prediction" : "predictions"}, newest first`
+    : "Nothing saved yet.";
+  show($("#delete-all"), count > 0);
+  show(loadMore, Boolean(state.cursor));
+  if (!count) {
+    grid.replaceChildren(h("div", { class: "empty-state panel" },
+      h("h2", {}, "No predictions yet"),
+      h("p", { class: "muted" }, "Photos you analyse while signed in appear here."),
+      h("a", { class: "button", href: "./" }, "Analyse a photo")));
+  } else {
+    grid.replaceChildren(...state.items.map(itemCard));
+  }
+  const days = emotionsByDay(state.items);
+  show($("#chart"), days.length > 0);
+  if (days.length) {
+    $("#chart-caption").textContent = `Top emotion of each face in your ${count} latest predictions, by day.`;
+    $("#chart-body").replaceChildren(emotionChart(days));
+  }
+}
+
+async function loadPage() {
+  loadMore.disabled = true;
+  try {
+    const query = new URLSearchParams({ limit: PAGE_SIZE });
+    if (state.cursor) query.set("cursor", state.cursor);
+    const page = await api(`/history_api?${query}`, { auth: true });
+    state.items.push(...page.items);
+    state.cursor = page.next_cursor;
+    render();
+  } catch (error) {
+    setMessage(message, error.message);
+  } finally {
+    loadMore.disabled = false;
+  }
+}
+
+async function openItem(id) {
+  state.openId = id;
+  if (location.hash !== `#${id}`) history.replaceState(null, "", `#${id}`);
+  $("#detail-title").textContent = "Loading…";
+  $("#detail-meta").textContent = "";
+  $("#detail-body").replaceChildren(h("div", { class: "progress" }, h("span")));
+  if (!detail.open) detail.showModal();
+  try {
+    const record = await api(`/history_api?id=${encodeURIComponent(id)}`, { auth: true });
+    if (state.openId !== id) return;
+    $("#detail-title").textContent = record.img_name || "Photo";
+    $("#detail-meta").textContent =
+      `${formatDate(record.created_at)} · ${modelTitle(record.model)} · ${facesCountText(record.faces.length)}`;
+    $("#detail-body").replaceChildren(record.faces.length
+      ? predictionView(record)
+      : h("figure", { class: "prediction__photo" }, h("img", { src: jpegSrc(record.image), alt: "The photo" })));
+  } catch (error) {
+    $("#detail-title").textContent = "Could not open this prediction";
+    $("#detail-body").replaceChildren(h("p", { class: "message message--error", role: "alert" }, error.message));
+  }
+}
+
+function closeDetail() {
+  state.openId = null;
+  history.replaceState(null, "", location.pathname + location.search);
+  if (detail.open) detail.close();
+}
+
+async function deleteOpen() {
+  const id = state.openId;
+  const button = $("#detail-delete");
+  button.disabled = true;
+  try {
+    await api(`/history_api?id=${encodeURIComponent(id)}`, { method: "DELETE", auth: true });
+    state.items = state.items.filter((item) => item.id !== id);
+    closeDetail();
+    render();
+    setMessage(message, "The prediction was deleted.", "success");
+  } catch (error) {
+    setMessage(message, error.message);
+    closeDetail();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function deleteAll() {
+  try {
+    const { deleted } = await api("/history_api?all=true", { method: "DELETE", auth: true });
+    state.items = [];
+    state.cursor = null;
+    render();
+    setMessage(message, `${deleted} ${deleted === 1 ? "prediction was" : "predictions were"} deleted.`, "success");
+  } catch (error) {
+    setMessage(message, error.message);
+  }
+}
+
+function signedOut() {
+  state.items = [];
+  state.cursor = null;
+  show($("#delete-all"), false);
+  show($("#chart"), false);
+  show(loadMore, false);
+  $("#history-summary").textContent = "Your saved predictions, on every device you sign in on.";
+  grid.replaceChildren(h("div", { class: "empty-state panel" },
+    h("h2", {}, "Sign in to see your history"),
+    h("p", { class: "muted" }, "Every photo you analyse while signed in is kept here, visible only to you."),
+    h("div", { class: "actions actions--center" },
+      h("a", { class: "button", href: "account.html?next=history.html" }, "Sign in"),
+      h("a", { class: "button button--ghost", href: "account.html?mode=signup&next=history.html" }, "Create account"))));
+}
+
+// Links to history.html#<id> (the upload page's "Open it") also work on this page itself.
+window.addEventListener("hashchange", () => {
+  const id = location.hash.slice(1);
+  if (id && id !== state.openId && shownUser) openItem(id);
+});
+loadMore.addEventListener("click", loadPage);
+$("#detail-close").addEventListener("click", closeDetail);
+$("#detail-delete").addEventListener("click", deleteOpen);
+detail.addEventListener("close", () => state.openId && closeDetail());
+detail.addEventListener("click", (event) => event.target === detail && closeDetail());
+$("#delete-all").addEventListener("click", () => $("#confirm-all").showModal());
+$("#confirm-all").addEventListener("close", () => $("#confirm-all").returnValue === "confirm" && deleteAll());
+
+renderHeader();
+let shownUser;
+async function start(user) {
+  if (user?.uid === shownUser?.uid && user) return;
+  shownUser = user;
+  setMessage(message, "");
+  if (!user) return signedOut();
+  await loadPage();
+  const opened = location.hash.slice(1);
+  if (opened) openItem(opened);
+}
+session.onChange(start);
+session.user().then(start, (error) => setMessage(message, error.message));
