@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from training.data import CLASSES, fer_dir
 
@@ -93,10 +93,28 @@ def _shapes(rng: np.random.Generator, size: int) -> np.ndarray:
             draw.polygon(pts, fill=fill)
         else:
             draw.line([x0, y0, x0 + w, y0 + h], fill=fill, width=int(rng.integers(1, 8)))
+    if rng.random() < 0.4:
+        _text(rng, draw, size)
     radius = float(rng.choice([0, 0, 0.8, 1.5, 3, 6]))
     if radius:
         img = img.filter(ImageFilter.GaussianBlur(radius))
     return np.asarray(img, np.float32)
+
+
+GLYPHS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789&@#%"))
+
+
+def _text(rng: np.random.Generator, draw: ImageDraw.ImageDraw, size: int) -> None:
+    """Lettering (signs, logos, T-shirts): round glyphs like O, D and 0 were taken for faces."""
+    for _ in range(rng.integers(1, 5)):
+        height = int(np.exp(rng.uniform(np.log(8), np.log(size / 3))))
+        try:
+            font = ImageFont.load_default(size=height)
+        except (TypeError, OSError):  # Pillow without FreeType: the small bitmap font
+            font = ImageFont.load_default()
+        word = "".join(rng.choice(GLYPHS, rng.integers(1, 8)))
+        x, y = rng.uniform(-0.1, 0.9, 2) * size
+        draw.text((x, y), word, fill=int(rng.integers(0, 256)), font=font)
 
 
 def _waves(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -188,16 +206,15 @@ def _paste(canvas: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x: int, y: 
     canvas[y0:y1, x0:x1] = region * (1 - a) + p * a
 
 
-def _iou_one(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one (x, y, w, h) box with many."""
-    if len(boxes) == 0:
-        return np.zeros(0)
+def _overlap(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Intersection of one (x, y, w, h) box with each of many, over the smaller of the two areas:
+    unlike IoU it also catches a small face pasted inside a large one."""
     x0 = np.maximum(box[0], boxes[:, 0])
     y0 = np.maximum(box[1], boxes[:, 1])
     x1 = np.minimum(box[0] + box[2], boxes[:, 0] + boxes[:, 2])
     y1 = np.minimum(box[1] + box[3], boxes[:, 1] + boxes[:, 3])
     inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    return inter / (box[2] * box[3] + boxes[:, 2] * boxes[:, 3] - inter)
+    return inter / np.minimum(box[2] * box[3], boxes[:, 2] * boxes[:, 3])
 
 
 def face_count(rng: np.random.Generator, recipe: Recipe) -> int:
@@ -225,7 +242,7 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
             x = int(rng.integers(-w // 6, size - w + w // 6 + 1))
             y = int(rng.integers(-h // 6, size - h + h // 6 + 1))
             cand = np.array([x, y, w, h], np.float32)
-            if len(boxes) == 0 or _iou_one(cand, np.array(boxes)).max() < 0.15:
+            if len(boxes) == 0 or _overlap(cand, np.array(boxes)).max() < 0.2:
                 break
         else:
             continue
@@ -237,7 +254,7 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
         side = int(np.exp(rng.uniform(np.log(recipe.min_face), np.log(max_side))))
         x, y = (int(v) for v in rng.integers(-side // 4, size - side // 2, 2))
         cand = np.array([x, y, side, side], np.float32)
-        if len(boxes) and _iou_one(cand, np.array(boxes)).max() > 0.0:
+        if len(boxes) and _overlap(cand, np.array(boxes)).max() > 0.0:
             continue
         decoy = _decoy(rng, faces[rng.integers(0, len(faces))])
         patch, alpha = _face_patch(rng, decoy, side, side)

@@ -261,7 +261,7 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
             "data": {
                 "recipe": "FER2013 train faces (minus FER+ 'not a face' rows where the votes are in the file) pasted with feathered edges at random "
                           "scales, positions and small rotations onto procedural face-free backgrounds (multi-octave "
-                          "noise, gradients, random shapes and lines, periodic textures) with decoys (FER faces with "
+                          "noise, gradients, random shapes, lines and lettering, periodic textures) with decoys (FER faces with "
                           "shuffled quadrants); per-face gamma, contrast, brightness, mirror, blur of small faces; "
                           "per-scene exposure, contrast, blur and sensor noise; scenes mirrored at random each epoch. "
                           "Real photos are never used for training.",
