@@ -1,0 +1,196 @@
+// Camera page: the live video with a box and label on every face, from predict_img_only_api, one frame at a time.
+import { api } from "./lib/api.js";
+import { $, h, setMessage, show } from "./lib/dom.js";
+import { capitalize, EMOTION_COLORS } from "./lib/faces.js";
+import { renderHeader } from "./lib/layout.js";
+import { loadModels, modelSelect } from "./lib/models.js";
+import { canvasToDataUrl } from "./lib/photo.js";
+import { session } from "./lib/session.js";
+
+// Faces stay well above the detectors' minimum size at this side, and a frame is then a ~30 KB JPEG.
+const FRAME_SIDE = 480;
+const FPS_WINDOW_MS = 3000;
+const RETRY_MS = 1500;
+
+const video = $("#video");
+const overlay = $("#overlay");
+const message = $("#camera-message");
+const frame = document.createElement("canvas");
+const state = { stream: null, running: false, model: null, done: [], user: null };
+
+const CAMERA_ERRORS = {
+  NotAllowedError: "Camera access was blocked. Allow the camera for this site in your browser's settings, then press Start camera again.",
+  SecurityError: "Camera access was blocked. Allow the camera for this site in your browser's settings, then press Start camera again.",
+  NotFoundError: "No camera was found on this device. Connect one, or analyse a photo on the Upload page instead.",
+  OverconstrainedError: "No camera was found on this device. Connect one, or analyse a photo on the Upload page instead.",
+  NotReadableError: "The camera is in use by another app. Close it there, then press Start camera again.",
+};
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function setRunning(running) {
+  state.running = running;
+  show($("#start"), !running);
+  show($("#stop"), running);
+  show(video, running);
+  show($("#placeholder"), !running);
+  $("#snapshot").disabled = !running;
+  $("#stage").classList.toggle("stage--live", running);
+}
+
+function resetStats() {
+  state.done = [];
+  for (const id of ["#fps", "#latency", "#faces"]) $(id).textContent = "–";
+}
+
+function drawBoxes(faces, scale) {
+  overlay.width = video.videoWidth;
+  overlay.height = video.videoHeight;
+  overlay.dataset.faces = String(faces.length);
+  const ctx = overlay.getContext("2d");
+  ctx.clearRect(0, 0, overlay.width, overlay.height);
+  // Sizes in screen pixels, whatever the ratio between the video's pixels and its size on the page.
+  const perCssPixel = overlay.width / (overlay.clientWidth || overlay.width);
+  const line = 2.5 * perCssPixel;
+  const fontSize = Math.round(15 * perCssPixel);
+  ctx.font = `600 ${fontSize}px system-ui, sans-serif`;
+  ctx.textBaseline = "top";
+  for (const face of faces) {
+    const [x, y, w, height] = face.box.map((value) => value * scale);
+    // The video is shown mirrored, like a mirror; the boxes must be too.
+    const left = overlay.width - x - w;
+    const { emotion, probability } = face.prediction[0];
+    const color = EMOTION_COLORS[emotion] ?? "#fff";
+    ctx.lineWidth = line;
+    ctx.strokeStyle = color;
+    ctx.strokeRect(left, y, w, height);
+    const label = `${capitalize(emotion)} ${Math.round(probability * 100)}%`;
+    const padding = line * 2;
+    const labelHeight = fontSize + padding * 2;
+    const labelTop = y - labelHeight >= 0 ? y - labelHeight : y + height;
+    ctx.fillStyle = color;
+    ctx.fillRect(left - line / 2, labelTop, ctx.measureText(label).width + padding * 2, labelHeight);
+    ctx.fillStyle = "#fff";
+    ctx.fillText(label, left - line / 2 + padding, labelTop + padding);
+  }
+}
+
+function clearBoxes() {
+  overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
+  overlay.dataset.faces = "0";
+}
+
+function recordFrame(latency, faces) {
+  const now = performance.now();
+  state.done = state.done.filter((time) => now - time < FPS_WINDOW_MS).concat(now);
+  const span = Math.min(FPS_WINDOW_MS, now - state.done[0]) / 1000;
+  $("#fps").textContent = state.done.length > 1 && span > 0 ? `${((state.done.length - 1) / span).toFixed(1)} fps` : "…";
+  $("#latency").textContent = `${Math.round(latency)} ms`;
+  $("#faces").textContent = String(faces);
+}
+
+async function grab(maxSide, quality) {
+  const scale = Math.min(1, maxSide / Math.max(video.videoWidth, video.videoHeight));
+  frame.width = Math.round(video.videoWidth * scale);
+  frame.height = Math.round(video.videoHeight * scale);
+  frame.getContext("2d").drawImage(video, 0, 0, frame.width, frame.height);
+  return { image: await canvasToDataUrl(frame, quality), scale };
+}
+
+// One request in flight at a time: the next frame is taken when the answer to the last one is in.
+async function loop() {
+  while (state.running) {
+    if (document.hidden || !video.videoWidth) {
+      await sleep(200);
+      continue;
+    }
+    const started = performance.now();
+    try {
+      const { image, scale } = await grab(FRAME_SIDE, 0.8);
+      // No token: live frames are never saved; "Save snapshot" saves on purpose.
+      const answer = await api("/predict_img_only_api", { method: "POST", body: { image, model: state.model } });
+      if (!state.running) break;
+      const faces = answer.faces ?? [];
+      drawBoxes(faces, 1 / scale);
+      recordFrame(performance.now() - started, faces.length);
+      if (message.dataset.source === "loop") setMessage(message, "");
+    } catch (error) {
+      setMessage(message, error.message);
+      message.dataset.source = "loop";
+      await sleep(RETRY_MS);
+    }
+  }
+}
+
+async function start() {
+  setMessage(message, "");
+  if (!navigator.mediaDevices?.getUserMedia) {
+    setMessage(message, "This browser cannot use a camera on this page. Open Moodlens over https (or on localhost).");
+    return;
+  }
+  $("#start").disabled = true;
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: "user", width: { ideal: 1280 }, height: { ideal: 720 } }, audio: false,
+    });
+  } catch (error) {
+    setMessage(message, CAMERA_ERRORS[error.name] ?? `The camera could not be started (${error.message || error.name}).`);
+    return;
+  } finally {
+    $("#start").disabled = false;
+  }
+  video.srcObject = state.stream;
+  setRunning(true);
+  await video.play();
+  $("#stage").style.setProperty("--ratio", String(video.videoWidth / video.videoHeight || 4 / 3));
+  resetStats();
+  loop();
+}
+
+function stop() {
+  setRunning(false);
+  for (const track of state.stream?.getTracks() ?? []) track.stop();
+  state.stream = null;
+  video.srcObject = null;
+  clearBoxes();
+  resetStats();
+}
+
+async function saveSnapshot() {
+  const button = $("#snapshot");
+  button.disabled = true;
+  try {
+    const { image } = await grab(1920, 0.9);
+    const name = `Camera ${new Date().toLocaleString()}.jpg`;
+    const answer = await api("/predict_upload_api", { method: "POST", auth: true,
+      body: { image, model: state.model, img_name: name } });
+    message.dataset.source = "snapshot";
+    setMessage(message, "Snapshot saved to your history. ", "success");
+    message.append(h("a", { href: `history.html#${answer.id}` }, "Open it"));
+  } catch (error) {
+    setMessage(message, error.message);
+  } finally {
+    button.disabled = !state.running;
+  }
+}
+
+function showUser(user) {
+  state.user = user;
+  show($("#snapshot"), Boolean(user));
+}
+
+$("#start").addEventListener("click", start);
+$("#stop").addEventListener("click", stop);
+$("#snapshot").addEventListener("click", saveSnapshot);
+
+renderHeader();
+session.onChange(showUser);
+session.user().then(showUser, () => showUser(null));
+loadModels().then(
+  (offer) => {
+    state.model = offer.chosen;
+    $("#model-slot").replaceChildren(h("label", { class: "field field--inline" }, "Model",
+      modelSelect(offer, (name) => { state.model = name; })));
+  },
+  (error) => setMessage(message, error.message),
+);
