@@ -46,7 +46,8 @@ function render() {
   show($("#chart"), days.length > 0);
   if (days.length) {
     $("#chart-caption").textContent = `Top emotion of each face in your ${count} latest predictions, by day.`;
-    $("#chart-body").replaceChildren(emotionChart(days));
+    const width = Math.min(720, Math.max(300, $("#chart-body").clientWidth));
+    $("#chart-body").replaceChildren(emotionChart(days, width));
   }
 }
 

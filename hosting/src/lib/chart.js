@@ -33,8 +33,8 @@ export function emotionsByDay(items) {
   return [...days.values()].filter((day) => day.total).sort((a, b) => a.day.localeCompare(b.day)).slice(-MAX_DAYS);
 }
 
-export function emotionChart(days) {
-  const width = 640;
+// width: the space the chart gets on the page, so its labels keep their size on a phone.
+export function emotionChart(days, width) {
   const height = 200;
   const top = 8;
   const bottom = 24;
@@ -61,7 +61,7 @@ export function emotionChart(days) {
   return h("div", { class: "chart" },
     svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "chart__svg",
       "aria-label": "Share of each emotion among your faces, per day" },
-    [0, 0.5, 1].map((share) => svg("g", {},
+    ...[0, 0.5, 1].map((share) => svg("g", {},
       svg("line", { x1: left, x2: width, y1: top + plot * (1 - share), y2: top + plot * (1 - share), class: "chart__axis" }),
       svg("text", { x: left - 6, y: top + plot * (1 - share) + 4, "text-anchor": "end", class: "chart__label" },
         `${share * 100}%`))),

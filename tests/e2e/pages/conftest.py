@@ -83,6 +83,9 @@ def new_page(browser, site):
 def screenshots_dir(repo_root):
     path = repo_root / "artifacts" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
+    # Only this run's pictures: an old one could pass for a page that no longer looks like that.
+    for old in path.glob("*.png"):
+        old.unlink()
     return path
 
 

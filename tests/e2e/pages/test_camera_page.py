@@ -3,10 +3,11 @@
 import subprocess
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 import images
-from conftest import launch
+from conftest import PASSWORD, launch, unique_email
 
 OVERLAY_INK = """canvas => {
   const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
@@ -45,6 +46,27 @@ def test_fake_camera_gets_boxes_and_a_frame_rate(new_page, camera_browser, viewp
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_role("button", name="Start camera")).to_be_visible()
     assert overlay.evaluate(OVERLAY_INK) == 0
+
+
+def test_snapshot_saves_one_prediction_and_live_frames_none(new_page, camera_browser, site):
+    email = unique_email()
+    token = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
+    page = new_page("/account.html?next=camera.html", in_browser=camera_browser)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("#auth-submit").click()
+    page.get_by_role("button", name="Start camera").click()
+    expect(page.locator("#overlay")).not_to_have_attribute("data-faces", "0")
+    page.wait_for_function("parseFloat(document.querySelector('#fps').textContent) > 0")
+    page.get_by_role("button", name="Save snapshot").click()
+    expect(page.get_by_role("status").filter(has_text="Snapshot saved")).to_be_visible()
+    saved_id = page.get_by_role("link", name="Open it").get_attribute("href").split("#", 1)[1]
+    page.get_by_role("button", name="Stop").click()
+
+    history = requests.get(f"{site}/history_api", timeout=30,
+                           headers={"Authorization": f"Bearer {token['token']}"}).json()
+    assert [item["id"] for item in history["items"]] == [saved_id]
+    assert history["items"][0]["faces"], "the snapshot has the faces of the video"
 
 
 @pytest.mark.parametrize("case, flags, text", [

@@ -39,6 +39,9 @@ def test_sign_up_upload_open_delete_and_privacy(new_page, photos_dir, screenshot
     item = page.locator(f'.history-item[data-id="{record_id}"]')
     expect(item).to_be_visible()
     expect(page.locator(".chart svg rect").first).to_be_visible()
+    # One day so far: one bar, a segment per top emotion, each named in the legend.
+    expect(page.locator(".chart svg rect")).to_have_count(page.locator(".chart__legend li").count())
+    expect(page.locator(".chart svg")).to_contain_text("100%")
     screenshot(page, "history")
 
     item.click()
@@ -71,20 +74,29 @@ def test_sign_up_upload_open_delete_and_privacy(new_page, photos_dir, screenshot
     expect(other.locator("#detail")).to_contain_text("not found")
 
 
-def test_delete_all_asks_first(new_page, site, photos_dir):
+def account_with_predictions(site, photos_dir, count):
+    """A new account with `count` predictions saved through the API; returns its email."""
     email = unique_email()
     session = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
-    body = {"image": base64.b64encode((photos_dir / images.FACES_PHOTO).read_bytes()).decode(), "img_name": "a.jpg",
-            "model": offered_model(site)}
-    for _ in range(2):
+    body = {"image": base64.b64encode((photos_dir / images.FACES_PHOTO).read_bytes()).decode(),
+            "img_name": images.FACES_PHOTO, "model": offered_model(site)}
+    for _ in range(count):
         saved = requests.post(f"{site}/predict_upload_api", json=body, timeout=120,
                               headers={"Authorization": f"Bearer {session['token']}"}).json()
         assert "id" in saved
+    return email
 
-    page = new_page("/account.html?next=history.html")
+
+def sign_in(page, email, password=PASSWORD):
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.locator("#auth-submit").click()
+
+
+def test_delete_all_asks_first(new_page, site, photos_dir):
+    email = account_with_predictions(site, photos_dir, 2)
+    page = new_page("/account.html?next=history.html")
+    sign_in(page, email)
     expect(page.locator(".history-item")).to_have_count(2)
 
     page.get_by_role("button", name="Delete all").click()
@@ -103,15 +115,27 @@ def test_wrong_password_is_refused_plainly(new_page, site, screenshot):
     email = unique_email()
     requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30)
     page = new_page("/account.html")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("not the password")
-    page.locator("#auth-submit").click()
+    sign_in(page, email, "not the password")
     expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
     expect(page.locator(".account__email")).to_have_count(0)
-    screenshot(page, "account")
+    screenshot(page, "account-error")
 
 
 def test_history_asks_anonymous_visitors_to_sign_in(new_page, screenshot):
     page = new_page("/history.html")
     expect(page.get_by_role("heading", name="Sign in to see your history")).to_be_visible()
     screenshot(page, "history-signed-out")
+
+
+def test_pages_on_a_phone(new_page, site, photos_dir, screenshot):
+    email = account_with_predictions(site, photos_dir, 1)
+    page = new_page("/account.html?next=history.html", "phone")
+    screenshot(page, "account")
+    sign_in(page, email)
+    item = page.locator(".history-item")
+    expect(item).to_have_count(1)
+    expect(page.locator(".chart svg rect").first).to_be_visible()
+    screenshot(page, "history")
+    item.click()
+    expect(page.locator("#detail .face-card").first).to_be_visible()
+    screenshot(page, "history-detail")

@@ -2,6 +2,7 @@
 
 import base64
 
+import pytest
 import requests
 from playwright.sync_api import expect
 
@@ -15,8 +16,9 @@ def chosen_model(page):
     return page.locator("input[name=model]:checked").get_attribute("value")
 
 
-def test_photo_gives_one_card_per_face_with_seven_bars(new_page, site, photos_dir, screenshot):
-    page = new_page("/")
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_photo_gives_one_card_per_face_with_seven_bars(new_page, site, photos_dir, viewport, screenshot):
+    page = new_page("/", viewport)
     model = chosen_model(page)
     photo = photos_dir / images.FACES_PHOTO
     page.set_input_files("#file", str(photo))
@@ -39,10 +41,11 @@ def test_photo_gives_one_card_per_face_with_seven_bars(new_page, site, photos_di
     screenshot(page, "upload-result")
 
 
-def test_text_file_named_jpg_gets_the_friendly_error(new_page, tmp_path, screenshot):
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_text_file_named_jpg_gets_the_friendly_error(new_page, tmp_path, viewport, screenshot):
     fake = tmp_path / "holiday.jpg"
     fake.write_text("these are words, not pixels\n" * 20)
-    page = new_page("/")
+    page = new_page("/", viewport)
     chosen_model(page)
     page.set_input_files("#file", str(fake))
     expect(page.get_by_role("alert")).to_contain_text(IMAGE_MESSAGE)
