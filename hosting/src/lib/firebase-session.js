@@ -27,7 +27,8 @@ function explained(call) {
 }
 
 export function firebaseBackend(config, notify) {
-  const app = initializeApp(config.firebase);
+  // The Auth emulator takes any API key; a project run on the emulators may have configured none.
+  const app = initializeApp(config.auth_emulator ? { apiKey: "emulator", ...config.firebase } : config.firebase);
   const auth = getAuth(app);
   if (config.auth_emulator) connectAuthEmulator(auth, config.auth_emulator, { disableWarnings: true });
   // Firebase restores a saved session asynchronously: the first state report is the answer to "who is it?".

@@ -1,21 +1,11 @@
 """Browser tests of the pages: Debian's Chromium driven by Playwright against the local server (tests/e2e)."""
 
 import subprocess
-import uuid
 
 import pytest
-import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-# Needed on our machines (../shared/STACK-NOTES.md): no sandbox in containers, no GPU, no calls home.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
-PASSWORD = "correct horse battery"
-# Waits, not timing checks: the first prediction loads the models, slowly on a busy 2-core machine.
-WAIT_MS = 120_000
-expect.set_options(timeout=WAIT_MS)
+from pages_helpers import VIEWPORTS, WAIT_MS, launch
 
 
 @pytest.fixture(scope="session")
@@ -29,10 +19,6 @@ def site(server_url, repo_root):
 def playwright_session():
     with sync_playwright() as playwright:
         yield playwright
-
-
-def launch(playwright, extra_flags=()):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS + list(extra_flags))
 
 
 @pytest.fixture(scope="session")
@@ -100,13 +86,3 @@ def screenshot(screenshots_dir):
 
     return screenshot
 
-
-def unique_email():
-    return f"pages-{uuid.uuid4().hex[:12]}@example.com"
-
-
-def offered_model(site):
-    """The model the pages start with: the default when its card is installed, else the first one listed."""
-    offer = requests.get(f"{site}/models_api", timeout=30).json()
-    names = [model["name"] for model in offer["models"]]
-    return offer["default"] if offer["default"] in names else names[0]

@@ -7,7 +7,7 @@ import requests
 from playwright.sync_api import expect
 
 import images
-from conftest import PASSWORD, offered_model, unique_email
+from pages_helpers import PASSWORD, offered_model, sign_in, unique_email
 
 
 def sign_up(page, email):
@@ -85,12 +85,6 @@ def account_with_predictions(site, photos_dir, count):
                               headers={"Authorization": f"Bearer {session['token']}"}).json()
         assert "id" in saved
     return email
-
-
-def sign_in(page, email, password=PASSWORD):
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.locator("#auth-submit").click()
 
 
 def test_delete_all_asks_first(new_page, site, photos_dir):

@@ -1,0 +1,37 @@
+"""Helpers of the browser tests (plain functions and constants; the fixtures are in conftest.py)."""
+
+import uuid
+
+import requests
+from playwright.sync_api import expect
+
+CHROMIUM = "/usr/bin/chromium"
+# Needed on our machines (../shared/STACK-NOTES.md): no sandbox in containers, no GPU, no calls home.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+PASSWORD = "correct horse battery"
+# Waits, not timing checks: the first prediction loads the models, slowly on a busy 2-core machine.
+WAIT_MS = 120_000
+expect.set_options(timeout=WAIT_MS)
+
+
+def launch(playwright, extra_flags=()):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS + list(extra_flags))
+
+
+def unique_email():
+    return f"pages-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def offered_model(site):
+    """The model the pages start with: the default when its card is installed, else the first one listed."""
+    offer = requests.get(f"{site}/models_api", timeout=30).json()
+    names = [model["name"] for model in offer["models"]]
+    return offer["default"] if offer["default"] in names else names[0]
+
+
+def sign_in(page, email, password=PASSWORD):
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.locator("#auth-submit").click()
