@@ -133,3 +133,27 @@ def test_pages_on_a_phone(new_page, site, photos_dir, screenshot):
     item.click()
     expect(page.locator("#detail .face-card").first).to_be_visible()
     screenshot(page, "history-detail")
+
+
+def test_load_more_pages_through_history(new_page, site):
+    email = unique_email()
+    token = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
+    # Small face-free pictures: each one is saved like any upload, and costs little to predict.
+    blank = base64.b64encode(images.encode(images.Image.new("RGB", (64, 48), (200, 200, 200)))).decode()
+    model = offered_model(site)
+    for index in range(26):
+        saved = requests.post(f"{site}/predict_upload_api", timeout=120,
+                              json={"image": blank, "img_name": f"blank-{index:02}.png", "model": model},
+                              headers={"Authorization": f"Bearer {token['token']}"}).json()
+        assert saved["found"] is False and "id" in saved
+
+    page = new_page("/account.html?next=history.html")
+    sign_in(page, email)
+    items = page.locator(".history-item")
+    expect(items).to_have_count(24)
+    expect(items.first).to_contain_text("0 faces found")
+    page.get_by_role("button", name="Load more").click()
+    expect(items).to_have_count(26)
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+    names = [items.nth(i).get_attribute("aria-label").split(",")[0] for i in range(26)]
+    assert names == [f"blank-{index:02}.png" for index in reversed(range(26))], "newest first, none twice"
