@@ -74,6 +74,11 @@ def mobilenetv2(input_shape=(48, 48, 1), num_classes=7, alpha=1.0, dropout=0.2):
     """Stock Keras MobileNetV2 (inverted residuals, linear bottlenecks), random init, with a 7-way logits head."""
     backbone = keras.applications.MobileNetV2(input_shape=input_shape, alpha=alpha, include_top=False,
                                               weights=None, pooling="avg")
+    # keras.applications uses momentum 0.999, made for ImageNet's long runs: over our few thousand steps the moving
+    # statistics would still remember their initial values, and inference would read every face as one class.
+    for layer in backbone.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.momentum = 0.99
     x = layers.Dropout(dropout)(backbone.output)
     outputs = layers.Dense(num_classes, name="logits")(x)
     return keras.Model(backbone.input, outputs, name="mobilenetv2")
