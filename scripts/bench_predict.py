@@ -59,7 +59,7 @@ def bench(post, models: list[str], repeat: int) -> None:
                 times.append((time.perf_counter() - start) * 1000)
                 stages.append(answer["timings_ms"])
             times.sort()
-            server = {key: statistics.median(s[key] for s in stages) for key in stages[0]}
+            server = {key: round(statistics.median(s[key] for s in stages), 1) for key in stages[0]}
             print(f"{endpoint:22s} {model:18s} {answer['model']:18s} {statistics.median(times):7.1f} "
                   f"{times[int(0.9 * (repeat - 1))]:7.1f}  {server}")
 
