@@ -175,7 +175,10 @@ def main(argv=None):
 
     args.out.mkdir(parents=True, exist_ok=True)
     weights_path = args.out / f"{args.name}.keras"
-    model.save(weights_path)
+    # Ship the network alone: a fresh, uncompiled copy leaves AdamW's two slots per weight (2/3 of the file) out.
+    shipped = ARCHITECTURES[args.name]()
+    shipped.set_weights(model.get_weights())
+    shipped.save(weights_path)
     command = "python -m training.train " + " ".join(
         shlex.quote(a) for a in [args.name, "--epochs", str(clock["total_epochs"]), "--seed", str(args.seed),
                                  "--batch-size", str(args.batch_size), "--learning-rate", str(args.learning_rate)]
