@@ -219,7 +219,7 @@ def main(argv=None):
             "seed": args.seed,
             "command": command,
             "wall_seconds": round(clock["seconds"], 1),
-            "hardware": os.environ.get("MOODLENS_HARDWARE", platform.processor() or platform.machine()),
+            "hardware": os.environ.get("MOODLENS_HARDWARE", f"{os.cpu_count()} CPU cores ({platform.machine()})"),
             "keras_backend": keras.backend.backend(),
             "keras_version": keras.__version__,
         },
