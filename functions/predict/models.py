@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from config import settings
+from predict.yolo import softmax
 
 log = logging.getLogger(__name__)
 
@@ -134,15 +135,10 @@ class Classifier:
             x = np.concatenate([x, x[:, :, ::-1]])
         out = np.asarray(self.model.predict_on_batch(x), dtype=np.float64)
         if self.card.raw.get("output", "logits") == "logits":
-            out = _softmax(out / float(self.card.raw.get("temperature", 1.0)))
+            out = softmax(out, float(self.card.raw.get("temperature", 1.0)))
         if flip:
             out = (out[: len(pixels)] + out[len(pixels) :]) / 2
         return out / out.sum(axis=1, keepdims=True)
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def classifier(card: ModelCard) -> Classifier:
