@@ -36,11 +36,8 @@ def _require_user(request):
     return uid
 
 
-def save_upload(request, img_name, model, faces, original, annotated):
-    """For the upload endpoints: saves for a signed-in caller and returns {"id": ...}; {} for anonymous callers."""
-    uid = signed_in_user(request)
-    if uid is None:
-        return {}
+def save_upload(uid, img_name, model, faces, original, annotated):
+    """For the upload endpoints: saves for the caller `uid` (from signed_in_user) and returns {"id": ...}."""
     try:
         # With no face there is nothing drawn: the photo itself stands in for the annotated one.
         return {"id": store.save_prediction(backend.get().store, uid, img_name, model, faces, original,

@@ -40,16 +40,19 @@ def _model_summary(card: models.ModelCard) -> dict:
     return {"name": card.name, "kind": card.kind, "description": card.raw.get("description", ""), "accuracy": accuracy}
 
 
-def save_prediction(request: flask.Request, payload: dict, prediction: pipeline.Prediction) -> dict:
+def save_prediction(uid: str, payload: dict, prediction: pipeline.Prediction) -> dict:
     """Saves the prediction for a signed-in caller (history.api.save_upload); returns fields to add to the answer."""
     faces = [_face_answer(prediction, face, with_crops=False) for face in prediction.faces]
-    return history_api.save_upload(request, payload.get("img_name"), prediction.model, faces, prediction.source,
+    return history_api.save_upload(uid, payload.get("img_name"), prediction.model, faces, prediction.source,
                                    prediction.annotated_jpeg)
 
 
 def _predict_and_save(request: flask.Request, with_crops: bool) -> dict:
+    # The token is checked before the pipeline runs: a caller with a bad token gets its 401 without the wait.
+    uid = history_api.signed_in_user(request)
     payload, prediction = _predict(request, with_crops)
-    return {**answer(prediction, with_crops), **save_prediction(request, payload, prediction)}
+    saved = save_prediction(uid, payload, prediction) if uid is not None else {}
+    return {**answer(prediction, with_crops), **saved}
 
 
 def _predict(request: flask.Request, with_crops: bool) -> tuple[dict, pipeline.Prediction]:
