@@ -30,6 +30,8 @@ DESCRIPTIONS = {
 CROP_RULE = {"align_eyes": True, "box_scale": 1.0, "center_dy": 0.0}
 WARMUP_EPOCHS = 2
 BATCHNORM_FACES = 2048
+BACKUP_DIR = "backup"  # BackupAndRestore's model and optimizer state, per epoch
+CLOCK_FILE = "wall_seconds.json"  # wall time and epochs across sittings
 
 
 def recompute_batchnorm_statistics(model, faces) -> None:
@@ -85,14 +87,13 @@ class CosineWithWarmup:
         return self.peak * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
-def make_callbacks(keras, args, schedule, checkpoint_dir: Path, batches):
-    clock_file = checkpoint_dir / "wall_seconds.json"
+def make_callbacks(keras, args, schedule, checkpoint_dir: Path, batches, resuming: bool):
+    clock_file = checkpoint_dir / CLOCK_FILE
 
     class Clock(keras.callbacks.Callback):
         """Adds up training wall time across sittings, and applies --time-budget after the warm-up."""
 
         def on_train_begin(self, logs=None):
-            resuming = clock_file.exists() and (checkpoint_dir / "backup").exists()
             self.spent = json.loads(clock_file.read_text())["seconds"] if resuming else 0.0
             self.started = time.perf_counter()
 
@@ -119,7 +120,7 @@ def make_callbacks(keras, args, schedule, checkpoint_dir: Path, batches):
             return time.perf_counter() - self.epoch_started
 
     return [
-        keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup")),
+        keras.callbacks.BackupAndRestore(str(checkpoint_dir / BACKUP_DIR)),
         keras.callbacks.LearningRateScheduler(schedule),
         Clock(),
     ]
@@ -129,10 +130,10 @@ def main(argv=None):
     args = parse_args(argv)
     checkpoint_dir = args.checkpoint_dir or data.REPO_ROOT / "checkpoints" / args.name
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    if args.time_budget:
-        saved = checkpoint_dir / "wall_seconds.json"
-        if saved.exists():  # a resumed time-budgeted run keeps the epoch count it settled on
-            args.epochs = json.loads(saved.read_text())["total_epochs"]
+    # BackupAndRestore removes its folder when a run completes: only an unfinished run leaves one to resume.
+    resuming = (checkpoint_dir / BACKUP_DIR).exists()
+    if args.time_budget and resuming:  # a resumed time-budgeted run keeps the epoch count it settled on
+        args.epochs = json.loads((checkpoint_dir / CLOCK_FILE).read_text())["total_epochs"]
 
     import keras
     from training.augment import AugmentedFaces
@@ -155,12 +156,12 @@ def main(argv=None):
                              data.balancing_weights(train.labels), args.batch_size, args.seed, normalization)
     schedule = CosineWithWarmup(args.learning_rate, args.epochs)
     if args.export_checkpoint:
-        model.load_weights(checkpoint_dir / "backup" / "latest.weights.h5")
+        model.load_weights(checkpoint_dir / BACKUP_DIR / "latest.weights.h5")
     else:
         model.fit(
             batches,
             epochs=10_000,  # the Clock callback stops at the scheduled epoch count, which --time-budget may set late
-            callbacks=make_callbacks(keras, args, schedule, checkpoint_dir, batches),
+            callbacks=make_callbacks(keras, args, schedule, checkpoint_dir, batches, resuming),
             verbose=2,
         )
 
@@ -171,7 +172,7 @@ def main(argv=None):
     temperature = fit_temperature(plain, mirrored, val.labels)
     no_flip = metrics(flip_averaged(plain, plain, temperature), val.labels, val.ferplus_label7)
     result = metrics(flip_averaged(plain, mirrored, temperature), val.labels, val.ferplus_label7)
-    clock = json.loads((checkpoint_dir / "wall_seconds.json").read_text())
+    clock = json.loads((checkpoint_dir / CLOCK_FILE).read_text())
 
     args.out.mkdir(parents=True, exist_ok=True)
     weights_path = args.out / f"{args.name}.keras"
