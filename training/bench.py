@@ -5,22 +5,19 @@ numbers are what a request pays per face once the model is loaded. Prints one li
 """
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
 
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")  # one core, as the targets are stated
-os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from training.data import REPO_ROOT, load  # noqa: E402
+from training.data import REPO_ROOT, load
 
 sys.path.insert(0, str(REPO_ROOT / "functions"))
 
 
 def one_core() -> None:
+    """One core, as the targets are stated; must run before TensorFlow executes anything."""
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
