@@ -94,12 +94,24 @@ def test_shipped_model_reads_val_faces_well_above_chance(name, capsys):
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == summary
 
 
-def test_training_smoke_run_produces_a_model_that_loads(tmp_path, val):
+def test_training_smoke_run_produces_a_model_that_loads_and_can_be_continued(tmp_path, val):
     import keras
 
-    card = train_main(["mobilenetv2", "--epochs", "1", "--limit", "256", "--batch-size", "64",
-                       "--out", str(tmp_path / "models"), "--checkpoint-dir", str(tmp_path / "checkpoints")])
-    model = keras.saving.load_model(tmp_path / "models" / "mobilenetv2.keras")
+    models = tmp_path / "models"
+    first = train_main(["mobilenetv2", "--epochs", "1", "--limit", "256", "--batch-size", "64",
+                        "--out", str(models), "--checkpoint-dir", str(tmp_path / "checkpoints")])
+    model = keras.saving.load_model(models / "mobilenetv2.keras")
     assert model.predict(np.zeros((2, 48, 48, 1), np.float32), verbose=0).shape == (2, 7)
-    assert json.loads((tmp_path / "models" / "mobilenetv2.json").read_text())["training"]["epochs"] == 1
-    assert card["metrics"]["n"] == len(val)
+    assert json.loads((models / "mobilenetv2.json").read_text())["training"]["epochs"] == 1
+    assert first["metrics"]["n"] == len(val)
+
+    # A warm restart from the shipped file, in mixed precision, still ships float32 and keeps the first record.
+    second = train_main(["mobilenetv2", "--epochs", "1", "--limit", "256", "--batch-size", "64",
+                         "--init-from", str(models / "mobilenetv2.keras"), "--dtype-policy", "mixed_bfloat16",
+                         "--out", str(models), "--checkpoint-dir", str(tmp_path / "continued")])
+    assert second["training"]["continued_from"] == first["training"]
+    assert second["training"]["wall_seconds"] > first["training"]["wall_seconds"]
+    assert "--init-from" in second["training"]["command"]
+    reloaded = keras.saving.load_model(models / "mobilenetv2.keras")
+    assert {weight.dtype for weight in reloaded.weights} == {"float32"}
+    assert reloaded.compute_dtype == "float32"
