@@ -9,12 +9,20 @@ CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def shared_data_dir() -> Path:
+    """$MOODLENS_SHARED_DATA (the variable the functions' config reads too), else ../shared/data beside the repo.
+
+    Training is a separate tool from the functions and does not import their config; this is its one reader.
+    """
+    configured = os.environ.get("MOODLENS_SHARED_DATA")
+    return Path(configured) if configured else REPO_ROOT.parent / "shared" / "data"
+
+
 def fer_dir() -> Path:
-    """Where train.npz / val.npz live: $MOODLENS_FER_DIR, else ../shared/data/fer2013 beside the repo."""
+    """Where train.npz / val.npz live: $MOODLENS_FER_DIR (an unpacked copy on a GPU machine), else fer2013/ in the
+    shared data."""
     configured = os.environ.get("MOODLENS_FER_DIR")
-    if configured:
-        return Path(configured)
-    return REPO_ROOT.parent / "shared" / "data" / "fer2013"
+    return Path(configured) if configured else shared_data_dir() / "fer2013"
 
 
 @dataclass(frozen=True)

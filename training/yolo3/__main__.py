@@ -8,8 +8,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def parse(argv):
-    from training.data import fer_dir
-    from training.yolo3.scenes import shared_data_dir
+    from training.data import fer_dir, shared_data_dir
 
     parser = argparse.ArgumentParser(prog="python -m training.yolo3")
     sub = parser.add_subparsers(dest="command", required=True)

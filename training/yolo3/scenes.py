@@ -5,7 +5,6 @@ Real photos are never used here: they are validation only. Every scene is a pure
 """
 from __future__ import annotations
 
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +21,6 @@ FERPLUS_NOT_A_FACE = 9
 # detector answers in the box convention of MTCNN (the other models' detector and the photos' reference),
 # not the FER crop's looser framing.
 CROP_TO_FACE = (0.094, -0.021, 0.802, 1.052)
-
-
-def shared_data_dir() -> Path:
-    env = os.environ.get("MOODLENS_SHARED_DATA")
-    return Path(env) if env else fer_dir().parent
 
 
 @dataclass(frozen=True)
