@@ -13,13 +13,13 @@ from PIL import Image
 PAD = 12  # edge-replicated border, so shifts, turns and zooms never show empty corners
 
 
-def _affine(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Random rotation (+-15 deg), zoom (+-15 %), shift (+-10 %) and mirror of one 48x48 face."""
+def _affine(face: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """Random rotation (+-15 deg), zoom (+-15 %), shift (+-10 %), each times strength, and mirror of one face."""
     size = face.shape[0]
     padded = Image.fromarray(np.pad(face, PAD, mode="edge"))
-    angle = math.radians(rng.uniform(-15, 15))
-    scale = rng.uniform(0.85, 1.15)
-    shift_x, shift_y = rng.uniform(-0.1, 0.1, size=2) * size
+    angle = math.radians(rng.uniform(-15, 15) * strength)
+    scale = 1 + rng.uniform(-0.15, 0.15) * strength
+    shift_x, shift_y = rng.uniform(-0.1, 0.1, size=2) * size * strength
     flip = -1.0 if rng.random() < 0.5 else 1.0
     # Inverse map: output pixel (u, v) around the output centre -> input pixel around the padded centre.
     cos, sin = math.cos(angle) / scale, math.sin(angle) / scale
@@ -32,17 +32,21 @@ def _affine(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(out)
 
 
-def augment(faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """uint8 (B, 48, 48) -> float32 (B, 48, 48) on the 0..255 scale, each face transformed independently."""
-    out = np.stack([_affine(face, rng) for face in faces]).astype(np.float32)
+def augment(faces: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """uint8 (B, 48, 48) -> float32 (B, 48, 48) on the 0..255 scale, each face transformed independently.
+
+    strength scales every range and the erasing rate: a last, short cycle at lower strength fits the plain faces
+    that serving sees.
+    """
+    out = np.stack([_affine(face, rng, strength) for face in faces]).astype(np.float32)
     batch = len(out)
-    contrast = rng.uniform(0.7, 1.3, size=(batch, 1, 1))
-    brightness = rng.uniform(-0.2, 0.2, size=(batch, 1, 1)) * 255
+    contrast = 1 + rng.uniform(-0.3, 0.3, size=(batch, 1, 1)) * strength
+    brightness = rng.uniform(-0.2, 0.2, size=(batch, 1, 1)) * 255 * strength
     mean = out.mean(axis=(1, 2), keepdims=True)
     out = np.clip((out - mean) * contrast + mean + brightness, 0, 255)
     # Random erasing (Zhong et al. 2017): hide a patch of 2-15 % of the face in half of the faces.
     size = out.shape[1]
-    for i in np.flatnonzero(rng.random(batch) < 0.5):
+    for i in np.flatnonzero(rng.random(batch) < 0.5 * strength):
         area = rng.uniform(0.02, 0.15) * size * size
         aspect = math.exp(rng.uniform(math.log(0.3), math.log(3.3)))
         h = min(size, int(round(math.sqrt(area * aspect))))
@@ -55,8 +59,9 @@ def augment(faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 class AugmentedFaces(keras.utils.PyDataset):
     """Shuffled, augmented, normalised batches; batch k of epoch e depends only on (seed, e, k), so resumes repeat."""
 
-    def __init__(self, images, targets, weights, batch_size, seed, normalization, **kwargs):
+    def __init__(self, images, targets, weights, batch_size, seed, normalization, strength=1.0, **kwargs):
         super().__init__(**kwargs)
+        self.strength = strength
         self.images, self.targets, self.weights = images, targets, weights
         self.batch_size, self.seed = batch_size, seed
         self.scale = normalization["scale"] / normalization["std"]
@@ -72,5 +77,5 @@ class AugmentedFaces(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        faces = augment(self.images[rows], np.random.default_rng([self.seed, self.epoch, index]))
+        faces = augment(self.images[rows], np.random.default_rng([self.seed, self.epoch, index]), self.strength)
         return (faces * self.scale + self.offset)[..., None], self.targets[rows], self.weights[rows]

@@ -74,6 +74,8 @@ def parse_args(argv):
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument("--augmentation-strength", type=float, default=1.0,
+                        help="scales every augmentation range (training/augment.py); below 1 for a last, short cycle")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--init-from", type=Path, default=None,
                         help="a .keras file of the same architecture (with its card beside it) to continue training "
@@ -177,7 +179,8 @@ def main(argv=None):
         metrics=["accuracy"],
     )
     batches = AugmentedFaces(train.images, data.smoothed_targets(train.labels, args.label_smoothing),
-                             data.balancing_weights(train.labels), args.batch_size, args.seed, normalization)
+                             data.balancing_weights(train.labels), args.batch_size, args.seed, normalization,
+                             args.augmentation_strength)
     schedule = CosineWithWarmup(args.learning_rate, args.epochs)
     if args.export_checkpoint:
         model.load_weights(checkpoint_dir / BACKUP_DIR / "latest.weights.h5")
@@ -211,7 +214,8 @@ def main(argv=None):
                                  "--batch-size", str(args.batch_size), "--learning-rate", str(args.learning_rate)]
         + (["--limit", str(args.limit)] if args.limit else [])
         + (["--init-from", str(args.init_from), "--checkpoint-dir", str(args.checkpoint_dir)] if args.init_from else [])
-        + (["--dtype-policy", args.dtype_policy] if args.dtype_policy != "float32" else []))
+        + (["--dtype-policy", args.dtype_policy] if args.dtype_policy != "float32" else [])
+        + (["--augmentation-strength", str(args.augmentation_strength)] if args.augmentation_strength != 1 else []))
     card = {
         "name": args.name,
         "file": weights_path.name,
@@ -240,7 +244,9 @@ def main(argv=None):
             "data": f"FER2013 Training (train.npz), {len(train)} faces, FER2013 labels with label smoothing "
                     f"{args.label_smoothing}, square-root class re-weighting",
             "augmentation": "mirror, rotation +-15 deg, shift +-10 %, zoom +-15 %, brightness +-20 %, contrast "
-                            "+-30 %, random erasing of 2-15 % of the face (training/augment.py)",
+                            "+-30 %, random erasing of 2-15 % of the face (training/augment.py)"
+                            + (f", every range and the erasing rate times {args.augmentation_strength}"
+                               if args.augmentation_strength != 1 else ""),
             "optimizer": f"AdamW, peak learning rate {args.learning_rate}, weight decay {args.weight_decay}, "
                          f"{WARMUP_EPOCHS} warm-up epochs then cosine, batch {args.batch_size}",
             "epochs": clock["epochs_done"],

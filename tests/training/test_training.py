@@ -4,10 +4,10 @@ import json
 import numpy as np
 import pytest
 
-from training import data
+from training import data, recipe
 from training.augment import AugmentedFaces, augment
 from training.evaluate import expected_calibration_error, fit_temperature, load_card, main as evaluate_main
-from training.train import CosineWithWarmup, WARMUP_EPOCHS, main as train_main
+from training.train import CosineWithWarmup, WARMUP_EPOCHS, main as train_main, parse_args
 
 CLASSIFIERS = ("inception-resnet", "mobilenetv2")
 
@@ -115,3 +115,25 @@ def test_training_smoke_run_produces_a_model_that_loads_and_can_be_continued(tmp
     reloaded = keras.saving.load_model(models / "mobilenetv2.keras")
     assert {weight.dtype for weight in reloaded.weights} == {"float32"}
     assert reloaded.compute_dtype == "float32"
+
+
+@pytest.mark.parametrize("name", CLASSIFIERS)
+def test_recipe_cycles_are_valid_training_commands_that_chain_through_the_shipped_file(name):
+    steps = recipe.commands(name)
+    for index, step in enumerate(steps):
+        parsed = parse_args(step)
+        assert parsed.name == name
+        assert (parsed.init_from is not None) == (index > 0)
+    # Every cycle has its own checkpoint folder, so one cycle's resume never picks up another's state.
+    assert len({parse_args(step).checkpoint_dir for step in steps}) == len(steps)
+
+
+def test_recipe_skips_only_finished_cycles(tmp_path):
+    (tmp_path / "clock_only").mkdir()
+    (tmp_path / "clock_only" / "wall_seconds.json").write_text('{"seconds": 1, "epochs_done": 3, "total_epochs": 3}')
+    (tmp_path / "interrupted").mkdir()
+    (tmp_path / "interrupted" / "wall_seconds.json").write_text('{"seconds": 1, "epochs_done": 1, "total_epochs": 3}')
+    (tmp_path / "interrupted" / "backup").mkdir()
+    assert recipe.finished(tmp_path / "clock_only")
+    assert not recipe.finished(tmp_path / "interrupted")
+    assert not recipe.finished(tmp_path / "never_started")

@@ -1,0 +1,62 @@
+"""Reproduce a shipped classifier from scratch in one command: `python -m training.recipe <name> [--dry-run]`.
+
+The shipped models were trained in cosine cycles, each continuing from the file the previous one wrote
+(`training.train --init-from`, a warm restart), because a run has to fit sittings of a few hours on two CPU cores.
+This runs the recorded cycles in order. Each cycle checkpoints in its own folder, so running the recipe again after
+an interruption resumes the unfinished cycle and skips the finished ones.
+"""
+import argparse
+import json
+import sys
+
+from training import train
+from training.data import REPO_ROOT
+
+CHECKPOINTS = REPO_ROOT / "checkpoints"
+
+# Per model: (checkpoint folder, arguments of training.train after the name). Cycles 2+ start from models/<name>.keras.
+CYCLES = {
+    "inception-resnet": [
+        ("inception-resnet", ["--epochs", "12", "--learning-rate", "0.003"]),
+        ("inception-resnet-cycle2", ["--epochs", "29", "--learning-rate", "0.002", "--dtype-policy", "mixed_bfloat16"]),
+        ("inception-resnet-cycle3", ["--epochs", "5", "--learning-rate", "0.0003", "--augmentation-strength", "0.5",
+                                     "--dtype-policy", "mixed_bfloat16"]),
+    ],
+    "mobilenetv2": [
+        ("mobilenetv2", ["--epochs", "20", "--learning-rate", "0.003"]),
+        ("mobilenetv2-cycle2", ["--epochs", "42", "--learning-rate", "0.002"]),
+    ],
+}
+
+
+def finished(folder) -> bool:
+    """A cycle is done when its clock reached the scheduled epochs and no unfinished backup is left."""
+    clock = folder / train.CLOCK_FILE
+    if not clock.exists() or (folder / train.BACKUP_DIR).exists():
+        return False
+    state = json.loads(clock.read_text())
+    return state["epochs_done"] >= state["total_epochs"]
+
+
+def commands(name: str) -> list[list[str]]:
+    steps = []
+    for index, (folder, arguments) in enumerate(CYCLES[name]):
+        start = ["--init-from", str(REPO_ROOT / "models" / f"{name}.keras")] if index else []
+        steps.append([name, *arguments, *start, "--checkpoint-dir", str(CHECKPOINTS / folder)])
+    return steps
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("name", choices=sorted(CYCLES))
+    parser.add_argument("--dry-run", action="store_true", help="print the cycles' commands and whether each is done")
+    args = parser.parse_args(argv)
+    for step, (folder, _) in zip(commands(args.name), CYCLES[args.name]):
+        done = finished(CHECKPOINTS / folder)
+        print(("done: " if done else "run:  ") + "python -m training.train " + " ".join(step), flush=True)
+        if not done and not args.dry_run:
+            train.main(step)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
