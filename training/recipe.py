@@ -21,6 +21,8 @@ CYCLES = {
         ("inception-resnet-cycle2", ["--epochs", "29", "--learning-rate", "0.002", "--dtype-policy", "mixed_bfloat16"]),
         ("inception-resnet-cycle3", ["--epochs", "5", "--learning-rate", "0.0003", "--augmentation-strength", "0.5",
                                      "--dtype-policy", "mixed_bfloat16"]),
+        ("inception-resnet-cycle4", ["--epochs", "12", "--learning-rate", "0.0005", "--augmentation-strength", "0.75",
+                                     "--dtype-policy", "mixed_bfloat16"]),
     ],
     "mobilenetv2": [
         ("mobilenetv2", ["--epochs", "20", "--learning-rate", "0.003"]),
