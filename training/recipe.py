@@ -8,6 +8,7 @@ an interruption resumes the unfinished cycle and skips the finished ones.
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from training import train
 from training.data import REPO_ROOT
@@ -40,11 +41,12 @@ def finished(folder) -> bool:
     return state["epochs_done"] >= state["total_epochs"]
 
 
-def commands(name: str) -> list[list[str]]:
+def commands(name: str) -> list[tuple[Path, list[str]]]:
+    """Each cycle's checkpoint folder and its training.train arguments."""
     steps = []
     for index, (folder, arguments) in enumerate(CYCLES[name]):
         start = ["--init-from", str(REPO_ROOT / "models" / f"{name}.keras")] if index else []
-        steps.append([name, *arguments, *start, "--checkpoint-dir", str(CHECKPOINTS / folder)])
+        steps.append((CHECKPOINTS / folder, [name, *arguments, *start, "--checkpoint-dir", str(CHECKPOINTS / folder)]))
     return steps
 
 
@@ -53,8 +55,8 @@ def main(argv=None):
     parser.add_argument("name", choices=sorted(CYCLES))
     parser.add_argument("--dry-run", action="store_true", help="print the cycles' commands and whether each is done")
     args = parser.parse_args(argv)
-    for step, (folder, _) in zip(commands(args.name), CYCLES[args.name]):
-        done = finished(CHECKPOINTS / folder)
+    for folder, step in commands(args.name):
+        done = finished(folder)
         print(("done: " if done else "run:  ") + "python -m training.train " + " ".join(step), flush=True)
         if not done and not args.dry_run:
             train.main(step)

@@ -120,12 +120,13 @@ def test_training_smoke_run_produces_a_model_that_loads_and_can_be_continued(tmp
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_recipe_cycles_are_valid_training_commands_that_chain_through_the_shipped_file(name):
     steps = recipe.commands(name)
-    for index, step in enumerate(steps):
+    for index, (folder, step) in enumerate(steps):
         parsed = parse_args(step)
         assert parsed.name == name
+        assert parsed.checkpoint_dir == folder
         assert (parsed.init_from is not None) == (index > 0)
     # Every cycle has its own checkpoint folder, so one cycle's resume never picks up another's state.
-    assert len({parse_args(step).checkpoint_dir for step in steps}) == len(steps)
+    assert len({folder for folder, _ in steps}) == len(steps)
 
 
 def test_recipe_skips_only_finished_cycles(tmp_path):

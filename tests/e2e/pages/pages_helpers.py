@@ -31,7 +31,8 @@ def offered_model(site):
     return offer["default"] if offer["default"] in names else names[0]
 
 
-def sign_in(page, email, password=PASSWORD):
+def submit_account_form(page, email, password=PASSWORD):
+    """Fills and submits account.html's form, in whichever mode it shows (sign in, or create account)."""
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.locator("#auth-submit").click()

@@ -7,7 +7,7 @@ import requests
 from playwright.sync_api import expect
 
 import images
-from pages_helpers import PASSWORD, launch, sign_in, unique_email
+from pages_helpers import PASSWORD, launch, submit_account_form, unique_email
 
 OVERLAY_INK = """canvas => {
   const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
@@ -52,7 +52,7 @@ def test_snapshot_saves_one_prediction_and_live_frames_none(new_page, camera_bro
     email = unique_email()
     token = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
     page = new_page("/account.html?next=camera.html", in_browser=camera_browser)
-    sign_in(page, email)
+    submit_account_form(page, email)
     page.get_by_role("button", name="Start camera").click()
     expect(page.locator("#overlay")).not_to_have_attribute("data-faces", "0")
     page.wait_for_function("parseFloat(document.querySelector('#fps').textContent) > 0")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 import images
 from local_server import running_server
-from pages_helpers import PASSWORD, sign_in, unique_email
+from pages_helpers import submit_account_form, unique_email
 
 
 def history_emulators(repo_root):
@@ -46,9 +46,7 @@ def test_firebase_sign_up_upload_open_delete_sign_out(new_page, firebase_site, p
     assert requests.get(f"{firebase_site}/auth_config_api", timeout=30).json()["mode"] == "firebase"
     email = unique_email()
     page = new_page(f"{firebase_site}/account.html?mode=signup&next=history.html")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("#auth-submit").click()
+    submit_account_form(page, email)
     expect(page.get_by_role("heading", name="No predictions yet")).to_be_visible()
     expect(page.locator(".account__email")).to_have_text(email)
 
@@ -66,5 +64,5 @@ def test_firebase_sign_up_upload_open_delete_sign_out(new_page, firebase_site, p
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to see your history")).to_be_visible()
     page.goto(f"{firebase_site}/account.html")
-    sign_in(page, email, "not the password")
+    submit_account_form(page, email, "not the password")
     expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")

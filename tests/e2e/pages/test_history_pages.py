@@ -7,7 +7,7 @@ import requests
 from playwright.sync_api import expect
 
 import images
-from pages_helpers import PASSWORD, offered_model, sign_in, unique_email
+from pages_helpers import PASSWORD, offered_model, submit_account_form, unique_email
 
 
 def sign_up(page, email):
@@ -90,7 +90,7 @@ def account_with_predictions(site, photos_dir, count):
 def test_delete_all_asks_first(new_page, site, photos_dir):
     email = account_with_predictions(site, photos_dir, 2)
     page = new_page("/account.html?next=history.html")
-    sign_in(page, email)
+    submit_account_form(page, email)
     expect(page.locator(".history-item")).to_have_count(2)
 
     page.get_by_role("button", name="Delete all").click()
@@ -109,7 +109,7 @@ def test_wrong_password_is_refused_plainly(new_page, site, screenshot):
     email = unique_email()
     requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30)
     page = new_page("/account.html")
-    sign_in(page, email, "not the password")
+    submit_account_form(page, email, "not the password")
     expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
     expect(page.locator(".account__email")).to_have_count(0)
     screenshot(page, "account-error")
@@ -125,7 +125,7 @@ def test_pages_on_a_phone(new_page, site, photos_dir, screenshot):
     email = account_with_predictions(site, photos_dir, 1)
     page = new_page("/account.html?next=history.html", "phone")
     screenshot(page, "account")
-    sign_in(page, email)
+    submit_account_form(page, email)
     item = page.locator(".history-item")
     expect(item).to_have_count(1)
     expect(page.locator(".chart svg rect").first).to_be_visible()
@@ -148,7 +148,7 @@ def test_load_more_pages_through_history(new_page, site):
         assert saved["found"] is False and "id" in saved
 
     page = new_page("/account.html?next=history.html")
-    sign_in(page, email)
+    submit_account_form(page, email)
     items = page.locator(".history-item")
     expect(items).to_have_count(24)
     expect(items.first).to_contain_text("0 faces found")
