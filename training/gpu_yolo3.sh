@@ -23,8 +23,12 @@ if [ ! -f "$fer/train.npz" ]; then
 fi
 export MOODLENS_HARDWARE="${MOODLENS_HARDWARE:-1x $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), 16 CPU cores, Keras on JAX, float32}"
 "$py" -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'keras', keras.__version__)"
-"$py" -m training.yolo3 train --time-budget "$budget" --epochs 1000 --scenes "$scenes" --val-scenes 500 \
-  --size 256 --max-face 216 --batch 64 --lr 2e-3 --workers 15 --loader-threads 6 \
+# A fifth of the budget pretrains the backbone on whole faces, the rest trains the detector from it.
+"$py" -m training.yolo3 pretrain --time-budget $((budget / 5)) --epochs 1000 --batch 256 \
+  --fer-dir "$fer" --checkpoint-dir /tmp/yolo3_backbone 2>&1 | tee "$out/pretrain.log"
+"$py" -m training.yolo3 train --time-budget $((budget - budget / 5)) --epochs 1000 --scenes "$scenes" --val-scenes 500 \
+  --size 256 --max-face 216 --batch 64 --lr 2e-3 --workers 15 --loader-threads 6 --serve-size 416 \
+  --backbone /tmp/yolo3_backbone/backbone.keras \
   --fer-dir "$fer" --out "$out" --checkpoint-dir /tmp/yolo3_ckpt 2>&1 | tee "$out/train.log"
 "$py" -m training.yolo3 evaluate --card "$out/yolo3.json" --fer-dir "$fer" --scenes-only --tune-threshold \
   --write-card 2>&1 | tee "$out/evaluate.log"

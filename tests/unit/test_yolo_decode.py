@@ -5,8 +5,9 @@ import numpy as np
 
 from predict import yolo
 
-ANCHORS = np.array([[16, 16], [24, 24], [32, 32], [48, 48], [64, 64], [96, 96]], np.float64)
-STRIDES = [8, 16]
+ANCHORS = np.array([[16, 16], [24, 24], [32, 32], [48, 48], [64, 64], [96, 96], [128, 128], [160, 160], [224, 224]],
+                   np.float64)
+STRIDES = [8, 16, 32]
 C = 12  # 5 + 7 classes
 
 

@@ -63,7 +63,8 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
 
     args = Namespace(epochs=1, time_budget=0.0, scenes=24, val_scenes=8, size=128, max_face=90.0, batch=8,
                      lr=2e-3, width=0.5, seed=3, serve_size=128, confidence=0.3, fer_dir=str(fer_dir()),
-                     out=str(tmp_path / "out"), checkpoint_dir=str(tmp_path / "ckpt"), workers=1, loader_threads=1)
+                     out=str(tmp_path / "out"), checkpoint_dir=str(tmp_path / "ckpt"), workers=1, loader_threads=1,
+                     backbone=None)
     train.train(args)
     args.epochs = 2
     card = train.train(args)
@@ -75,6 +76,39 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
     with zipfile.ZipFile(weights) as archive:
         assert "YoloLoss" not in archive.read("config.json").decode()
     model = keras.saving.load_model(weights, compile=False)
-    assert [tuple(o.shape[1:]) for o in model.outputs] == [(None, None, 36)] * 2
+    assert [tuple(o.shape[1:]) for o in model.outputs] == [(None, None, 36)] * 3
     faces = yolo.YoloFaceReader(tmp_path / "out" / "yolo3.json").read(np.zeros((100, 150, 3), np.uint8))
     assert isinstance(faces, list)
+
+
+def test_pretrained_backbone_is_what_the_detector_starts_from(tmp_path):
+    import keras
+
+    from training.data import fer_dir
+    from training.yolo3 import __main__ as cli
+    from training.yolo3 import model as net
+    from training.yolo3 import pretrain
+
+    # Where `train --pretrain-epochs` puts (and then finds) the first stage.
+    stage1 = tmp_path / "ckpt" / "backbone"
+    args = Namespace(epochs=1, time_budget=None, batch=32, lr=1e-3, weight_decay=0.05, width=0.5, seed=3, limit=64,
+                     fer_dir=str(fer_dir()), checkpoint_dir=str(stage1))
+    record = pretrain.pretrain(args)
+    assert record["epochs"] == 1 and 0.0 <= record["val_accuracy"] <= 1.0
+    assert set(record["val_per_class_recall"]) == set(json.loads(CARD.read_text())["classes"])
+
+    detector = net.build(0.5)
+    fresh = [w.copy() for w in detector.get_layer(net.BACKBONE).get_weights()]
+    net.load_backbone(detector, stage1 / pretrain.WEIGHTS)
+    loaded = detector.get_layer(net.BACKBONE).get_weights()
+    pretrained = keras.saving.load_model(stage1 / pretrain.WEIGHTS, compile=False).get_layer(net.BACKBONE).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(loaded, pretrained))
+    assert not all(np.array_equal(a, b) for a, b in zip(loaded, fresh))
+
+    # The one-command form finds the finished first stage, trains from it and records both stages.
+    cli.main(["train", "--pretrain-epochs", "1", "--epochs", "1", "--scenes", "16", "--val-scenes", "4", "--size", "96",
+              "--max-face", "60", "--batch", "8", "--width", "0.5", "--workers", "1", "--fer-dir", str(fer_dir()),
+              "--out", str(tmp_path / "out"), "--checkpoint-dir", str(tmp_path / "ckpt")])
+    card = json.loads((tmp_path / "out" / "yolo3.json").read_text())
+    assert card["training"]["backbone_pretraining"]["val_accuracy"] == record["val_accuracy"]
+    assert "--pretrain-epochs 1" in card["training"]["command"] and "--backbone" not in card["training"]["command"]

@@ -1,4 +1,4 @@
-"""python -m training.yolo3 train|evaluate [options]; see --help of each."""
+"""python -m training.yolo3 pretrain|train|evaluate|calibrate [options]; see --help of each."""
 import argparse
 import os
 import sys
@@ -27,12 +27,31 @@ def parse(argv):
     t.add_argument("--seed", type=int, default=1)
     t.add_argument("--serve-size", type=int, default=320, help="longer side of a photo at serving time")
     t.add_argument("--confidence", type=float, default=0.5, help="objectness threshold written to the card")
+    start = t.add_mutually_exclusive_group()
+    start.add_argument("--pretrain-epochs", type=int, default=None,
+                       help="first run `pretrain` for this many epochs into CHECKPOINT_DIR/backbone (skipped once "
+                            "done) and start the detector's backbone from it: the whole model in one command")
+    start.add_argument("--backbone", default=None,
+                       help="backbone.keras from `pretrain`: the detector's backbone starts from its weights")
     t.add_argument("--fer-dir", default=str(fer_dir()))
     t.add_argument("--out", default=str(REPO / "models"))
     t.add_argument("--checkpoint-dir", default=str(REPO / "checkpoints" / "yolo3"))
     t.add_argument("--workers", type=int, default=max(1, min(16, (os.cpu_count() or 2) - 1)),
                    help="processes generating scenes")
     t.add_argument("--loader-threads", type=int, default=1, help="threads building batches during fit")
+    p = sub.add_parser("pretrain", help="train the backbone as an emotion classifier on whole FER faces "
+                                        "(resumes from --checkpoint-dir); train --backbone starts from it")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="seconds: after the warm-up epochs, the epoch count is set to fit the budget")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--width", type=float, default=1.0, help="channel multiplier; must match train's --width")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--fer-dir", default=str(fer_dir()))
+    p.add_argument("--limit", type=int, default=None, help="use only the first N faces of each split (smoke runs)")
+    p.add_argument("--checkpoint-dir", default=str(REPO / "checkpoints" / "yolo3-backbone"))
     e = sub.add_parser("evaluate", help="print the issue's table for the shipped model, end with one JSON line")
     e.add_argument("--card", default=str(REPO / "models" / "yolo3.json"))
     e.add_argument("--fer-dir", default=str(fer_dir()))
@@ -55,6 +74,10 @@ def main(argv=None):
         from training.yolo3 import evaluate
 
         print("CROP_TO_FACE =", tuple(round(float(v), 3) for v in evaluate.calibrate_crop_box(Path(args.fer_dir))))
+    elif args.command == "pretrain":
+        from training.yolo3 import pretrain
+
+        pretrain.pretrain(args)
     elif args.command == "evaluate":
         # Timings are per core: pin the math libraries to one thread before they load.
         for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
@@ -65,6 +88,15 @@ def main(argv=None):
     else:
         from training.yolo3 import train
 
+        if args.pretrain_epochs:
+            from training.yolo3 import pretrain
+
+            folder = Path(args.checkpoint_dir) / "backbone"
+            if not (folder / pretrain.WEIGHTS).exists():
+                pretrain.pretrain(parse(["pretrain", "--epochs", str(args.pretrain_epochs), "--width", str(args.width),
+                                         "--seed", str(args.seed), "--fer-dir", args.fer_dir,
+                                         "--checkpoint-dir", str(folder)]))
+            args.backbone = str(folder / pretrain.WEIGHTS)
         train.train(args)
 
 

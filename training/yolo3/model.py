@@ -11,9 +11,10 @@ import numpy as np
 import keras
 from keras import layers, ops
 
-STRIDES = (8, 16)
+STRIDES = (8, 16, 32)
 ANCHORS_PER_SCALE = 3
 NUM_CLASSES = 7
+BACKBONE = "backbone"
 CHANNELS = 5 + NUM_CLASSES
 # x = pixel / 127.5 - 1, done inside the model so serving feeds plain 0..255 gray values.
 INPUT_SCALE, INPUT_OFFSET = 1 / 127.5, -1.0
@@ -41,13 +42,14 @@ def _route_head(deep, skip, route, hidden, name):
     return joined, layers.Conv2D(ANCHORS_PER_SCALE * CHANNELS, 1, name=name)(out)
 
 
-def build(width: float = 1.0) -> keras.Model:
-    """Backbone to stride 32; the stride-16 head sees stride-32 context through an upsampling
-    route (as in tiny-YOLOv3) and the stride-8 head sees the stride-16 one, so small faces get
-    fine cells and every face gets enough surrounding context to read its expression."""
-    def c(n):
-        return max(8, int(round(n * width / 8)) * 8)
+def _channels(width: float):
+    return lambda n: max(8, int(round(n * width / 8)) * 8)
 
+
+def backbone(width: float = 1.0) -> keras.Model:
+    """Darknet-style residual stages to stride 32, returning the stride 8, 16 and 32 maps. A model of its
+    own, so that the emotion pretraining (emotion_classifier) and the detector share it by name."""
+    c = _channels(width)
     inp = keras.Input((None, None, 1), name="gray")
     x = layers.Rescaling(INPUT_SCALE, offset=INPUT_OFFSET)(inp)
     x = _conv(x, c(16), 3, 2)                          # /2
@@ -62,22 +64,50 @@ def build(width: float = 1.0) -> keras.Model:
     x = _conv(p16, c(256), 3, 2)                       # /32
     x = _residual(x, c(256))
     p32 = _residual(x, c(256))
+    return keras.Model(inp, [p8, p16, p32], name=BACKBONE)
 
-    h16, out16 = _route_head(p32, p16, c(128), c(160), "head16")
+
+def emotion_classifier(width: float = 1.0, dropout: float = 0.3) -> keras.Model:
+    """The backbone with a pooled 7-way head, for pretraining on whole FER faces: a face is ~25x cheaper
+    to learn from as a 48 px crop than inside a scene, and the detector starts from features that
+    already tell expressions apart."""
+    inp = keras.Input((48, 48, 1), name="face")
+    p32 = backbone(width)(inp)[-1]
+    x = layers.GlobalAveragePooling2D()(p32)
+    x = layers.Dropout(dropout)(x)
+    return keras.Model(inp, layers.Dense(NUM_CLASSES, name="logits")(x), name="yolo3_backbone_classifier")
+
+
+def build(width: float = 1.0) -> keras.Model:
+    """Backbone plus three heads (YOLOv3): stride 32 for large faces, then each finer head sees the
+    coarser one's features through an upsampling route, so small faces get fine cells and every face
+    gets enough surrounding context to read its expression."""
+    c = _channels(width)
+    inp = keras.Input((None, None, 1), name="gray")
+    p8, p16, p32 = backbone(width)(inp)
+    h32 = _conv(p32, c(128), 1)
+    out32 = layers.Conv2D(ANCHORS_PER_SCALE * CHANNELS, 1, name="head32")(_conv(h32, c(256), 3))
+    h16, out16 = _route_head(h32, p16, c(128), c(160), "head16")
     _, out8 = _route_head(h16, p8, c(64), c(80), "head8")
-    model = keras.Model(inp, [out8, out16], name="yolo3_faces")
+    model = keras.Model(inp, [out8, out16, out32], name="yolo3_faces")
     # Start objectness at a 1 % prior (as RetinaNet does): with thousands of empty anchors per image,
     # a 50 % start makes the first steps all about silencing the background.
     bias = np.zeros(ANCHORS_PER_SCALE * CHANNELS, np.float32)
     bias[::CHANNELS] = np.log(0.01 / 0.99)
-    for name in ("head8", "head16"):
+    for name in ("head8", "head16", "head32"):
         model.get_layer(name).bias.assign(bias)
     return model
 
 
-def fit_anchors(sizes: np.ndarray, k: int = 2 * ANCHORS_PER_SCALE, seed: int = 0, iters: int = 100) -> np.ndarray:
-    """k-means on (w, h) with 1 - IoU as distance (YOLOv2/v3), sorted by area: the first
-    ANCHORS_PER_SCALE go to stride 8, the rest to stride 16."""
+def load_backbone(model: keras.Model, classifier_path) -> None:
+    """Start the detector's backbone from a pretrained emotion_classifier file."""
+    pretrained = keras.saving.load_model(classifier_path, compile=False)
+    model.get_layer(BACKBONE).set_weights(pretrained.get_layer(BACKBONE).get_weights())
+
+
+def fit_anchors(sizes: np.ndarray, k: int = len(STRIDES) * ANCHORS_PER_SCALE, seed: int = 0, iters: int = 100) -> np.ndarray:
+    """k-means on (w, h) with 1 - IoU as distance (YOLOv2/v3), sorted by area: each run of
+    ANCHORS_PER_SCALE goes to the next stride, finest first."""
     sizes = np.asarray(sizes, np.float64)
     rng = np.random.default_rng(seed)
     # Start from quantiles of the area, which k-means++ would need many more draws to match.

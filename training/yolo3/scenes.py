@@ -32,6 +32,7 @@ class Recipe:
     max_face: float = 180.0
     max_faces: int = 12
     empty_fraction: float = 0.08
+    portrait_fraction: float = 0.2
     decoy_rate: float = 0.6
 
     @property
@@ -171,9 +172,33 @@ def _face_patch(rng: np.random.Generator, face: np.ndarray, w: int, h: int) -> t
     if min(w, h) < 30 and rng.random() < 0.5:
         # Small faces in photos are usually soft: blur before the downscale mimics optics, not just pixels.
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.5)))
-    img = np.asarray(img.resize((w, h), Image.BILINEAR), np.float32)
+    img = img.resize((w, h), Image.BICUBIC)
+    if min(w, h) > 64 and rng.random() < 0.7:
+        # A 48 px crop blown up is smooth, while a large face in a photo is the sharpest thing in it:
+        # restore edges and grain so that blur does not become the mark of a large face.
+        img = img.filter(ImageFilter.UnsharpMask(radius=min(w, h) / 48, percent=int(rng.integers(80, 250))))
+    img = np.asarray(img, np.float32)
+    if min(w, h) > 64 and rng.random() < 0.5:
+        img = img + rng.normal(0, rng.uniform(2, 7), img.shape)
     msk = np.asarray(msk.resize((w, h), Image.BILINEAR), np.float32) / 255.0
     return img, msk
+
+
+def _person(draw: ImageDraw.ImageDraw, rng: np.random.Generator, x: int, y: int, w: int, h: int) -> None:
+    """Head, hair and shoulders around a face box: faces in photos sit on people, so the network sees a
+    face in the context it will meet, and learns that hair, necks and torsos are not faces."""
+    cx = x + w / 2
+    hair = int(rng.integers(0, 256))
+    if rng.random() < 0.8:
+        hw, hh = w * rng.uniform(0.55, 0.8), h * rng.uniform(0.6, 0.85)
+        top = y + h * rng.uniform(-0.35, 0.0)
+        draw.ellipse([cx - hw, top, cx + hw, top + 2 * hh], fill=hair)
+    if rng.random() < 0.8:
+        neck = int(np.clip(hair + rng.normal(0, 60), 0, 255))
+        draw.rectangle([cx - w * 0.22, y + h * 0.8, cx + w * 0.22, y + h * 1.25], fill=neck)
+        shoulders = w * rng.uniform(1.0, 1.8)
+        draw.ellipse([cx - shoulders, y + h * rng.uniform(1.05, 1.3), cx + shoulders, y + h * 3.5],
+                     fill=int(rng.integers(0, 256)))
 
 
 def _decoy(rng: np.random.Generator, face: np.ndarray) -> np.ndarray:
@@ -214,6 +239,8 @@ def _overlap(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 def face_count(rng: np.random.Generator, recipe: Recipe) -> int:
     if rng.random() < recipe.empty_fraction:
         return 0
+    if rng.random() < recipe.portrait_fraction:
+        return 1  # one face that may fill most of the frame, as in portraits and selfies
     return int(min(recipe.max_faces, rng.geometric(0.3) + rng.integers(0, 3)))
 
 
@@ -228,6 +255,7 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
     crowd = max(len(face_ids), 1)
     upper = np.log(max(recipe.min_face + 1, max_side / np.sqrt(min(crowd, 4))))
     boxes, kept = [], []
+    people = rng.random() < 0.7
     for fid in face_ids:
         for _ in range(12):
             side = float(np.exp(rng.uniform(np.log(recipe.min_face), upper)))
@@ -240,10 +268,22 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
                 break
         else:
             continue
-        patch, alpha = _face_patch(rng, faces[fid], w, h)
-        _paste(canvas, patch, alpha, x, y)
         boxes.append(cand)
         kept.append(fid)
+    if people and boxes:
+        # Bodies first, back to front, so no body covers a face pasted later.
+        img = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8), mode="L")
+        draw = ImageDraw.Draw(img)
+        for bx, by, bw, bh in sorted(boxes, key=lambda b: b[3]):
+            _person(draw, rng, int(bx), int(by), int(bw), int(bh))
+        canvas = np.asarray(img, np.float32)
+    if rng.random() < 0.3:
+        # Depth of field: portraits have sharp faces in front of a soft background.
+        canvas = np.asarray(Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8), mode="L").filter(
+            ImageFilter.GaussianBlur(rng.uniform(1.0, 4.0))), np.float32)
+    for (bx, by, bw, bh), fid in zip(boxes, kept):
+        patch, alpha = _face_patch(rng, faces[fid], int(bw), int(bh))
+        _paste(canvas, patch, alpha, int(bx), int(by))
     for _ in range(rng.poisson(recipe.decoy_rate)):
         side = int(np.exp(rng.uniform(np.log(recipe.min_face), np.log(max_side))))
         x, y = (int(v) for v in rng.integers(-side // 4, size - side // 2, 2))

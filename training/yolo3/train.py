@@ -182,6 +182,9 @@ def train(args) -> dict:
         anchors = net.fit_anchors(np.concatenate(data.boxes)[:, 2:4], seed=args.seed)
         state["anchors"] = anchors.round(2).tolist()
         model = net.build(args.width)
+        if args.backbone:
+            net.load_backbone(model, args.backbone)
+            state["backbone"] = json.loads(Path(args.backbone).with_suffix(".json").read_text())
         if args.time_budget:
             schedule = args.lr * 0.1
         else:
@@ -190,7 +193,7 @@ def train(args) -> dict:
                 args.lr * 0.1, decay_steps=max(1, steps - steps // 20), alpha=0.02,
                 warmup_target=args.lr, warmup_steps=steps // 20)
         model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=5e-4, clipnorm=10.0),
-                      loss=[net.YoloLoss(), net.YoloLoss()])
+                      loss=[net.YoloLoss() for _ in net.STRIDES])
         initial_epoch = 0
         state["wall_s_before"] = 0.0
     print("anchors (w, h px):", np.asarray(anchors).round(1).tolist(), flush=True)
@@ -214,7 +217,8 @@ def train(args) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     weights = out_dir / f"{CARD_NAME}.keras"
     export(model, weights)
-    card = make_card(args, recipe, anchors, wall_s, gen_s, state.get("history", []), state.get("epoch", 0))
+    card = make_card(args, recipe, anchors, wall_s, gen_s, state.get("history", []), state.get("epoch", 0),
+                     state.get("backbone"))
     card_path = out_dir / f"{CARD_NAME}.json"
     card_path.write_text(json.dumps(card, indent=1) + "\n")
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) and {card_path}", flush=True)
@@ -231,7 +235,7 @@ def export(model: keras.Model, path: Path) -> None:
 
 
 def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, gen_s: float,
-              history: list, state_epochs: int) -> dict:
+              history: list, state_epochs: int, backbone: dict | None) -> dict:
     command = "python -m training.yolo3 train " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in state_args(args).items())
     return {
@@ -262,9 +266,11 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
                 "recipe": "FER2013 train faces (minus FER+ 'not a face' rows where the votes are in the file) pasted with feathered edges at random "
                           "scales, positions and small rotations onto procedural face-free backgrounds (multi-octave "
                           "noise, gradients, random shapes, lines and lettering, periodic textures) with decoys (FER faces with "
-                          "shuffled quadrants); per-face gamma, contrast, brightness, mirror, blur of small faces; "
-                          "per-scene exposure, contrast, blur and sensor noise; scenes mirrored at random each epoch. "
-                          "Real photos are never used for training.",
+                          "shuffled quadrants); in 70 % of scenes every face sits on a drawn person (hair, neck, "
+                          "shoulders); 20 % of scenes are portraits (one face, up to 85 % of the frame); per-face gamma, "
+                          "contrast, brightness, mirror, blur of small faces, sharpening and grain of large ones; "
+                          "per-scene depth-of-field blur of the background, exposure, contrast, blur and sensor noise; "
+                          "scenes mirrored at random each epoch. Real photos are never used for training.",
                 "scenes": args.scenes,
                 "scene_size": args.size,
                 "face_sides_px": [recipe.min_face, recipe.largest_face],
@@ -281,6 +287,8 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
             "optimizer": f"AdamW lr {args.lr} cosine with warmup (over steps, or over the time budget per epoch), "
                          "weight decay 5e-4, clipnorm 10",
             "wall_time_s": round(wall_s, 1),
+            "backbone_pretraining": backbone,
+            "total_wall_time_s": round(wall_s + (backbone or {}).get("wall_seconds", 0.0), 1),
             "scene_generation_s": round(gen_s, 1),
             "hardware": _hardware(),
             "history": history[-3:],
@@ -291,5 +299,5 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
 
 def state_args(args) -> dict:
     keys = ("epochs", "time_budget", "scenes", "val_scenes", "size", "max_face", "batch", "lr", "width", "seed", "serve_size",
-            "confidence")
-    return {k: getattr(args, k) for k in keys}
+            "confidence", "pretrain_epochs" if getattr(args, "pretrain_epochs", None) else "backbone")
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
