@@ -33,18 +33,23 @@ def test_card_describes_a_detector_classifier_and_its_weights_load(reader):
                                         for s in card["strides"]]
 
 
-def test_finds_the_faces_of_a_group_photo(reader, photos_dir, manifest):
-    entry = next(e for e in manifest if e["file"] == "dlib_2008_001322.jpg")
-    rgb = np.asarray(Image.open(photos_dir / entry["file"]).convert("RGB"))
-    faces = reader.read(rgb)
-    truth = np.array(entry["boxes"], np.float64)
-    matched = sum(1 for box in truth if faces and yolo.iou(box, np.array([f["box"] for f in faces])).max() >= 0.5)
-    assert matched >= 2
-    for face in faces:
-        x, y, w, h = face["box"]
-        assert 0 <= x and 0 <= y and x + w <= rgb.shape[1] and y + h <= rgb.shape[0]
-        assert len(face["probabilities"]) == 7 and abs(sum(face["probabilities"]) - 1) < 1e-6
-        assert face["confidence"] >= reader.thresholds["confidence"]
+def test_finds_the_faces_of_the_group_photos(reader, photos_dir, manifest):
+    """Over the group photos with hand-labelled boxes (25 faces): at least half matched at IoU >= 0.5, every
+    answer well formed. Pooled, because one photo of 3 faces moves by a third with a single face."""
+    matched = total = 0
+    for entry in (e for e in manifest if e.get("boxes") and e["num_faces"] > 1):
+        rgb = np.asarray(Image.open(photos_dir / entry["file"]).convert("RGB"))
+        faces = reader.read(rgb)
+        found = np.array([f["box"] for f in faces], np.float64).reshape(-1, 4)
+        truth = np.array(entry["boxes"], np.float64)
+        matched += sum(1 for box in truth if len(found) and yolo.iou(box, found).max() >= 0.5)
+        total += len(truth)
+        for face in faces:
+            x, y, w, h = face["box"]
+            assert 0 <= x and 0 <= y and x + w <= rgb.shape[1] and y + h <= rgb.shape[0]
+            assert len(face["probabilities"]) == 7 and abs(sum(face["probabilities"]) - 1) < 1e-6
+            assert face["confidence"] >= reader.thresholds["confidence"]
+    assert total >= 20 and matched >= total / 2
 
 
 @pytest.mark.parametrize("make", [
