@@ -111,9 +111,26 @@ def test_pretrained_backbone_is_what_the_detector_starts_from(tmp_path):
     assert not all(np.array_equal(a, b) for a, b in zip(loaded, fresh))
 
     # The one-command form finds the finished first stage, trains from it and records both stages.
-    cli.main(["train", "--pretrain-epochs", "1", "--epochs", "1", "--scenes", "16", "--val-scenes", "4", "--size", "96",
+    cli.main(["train", "--pretrain-epochs", "1", "--epochs", "2", "--redraw-scenes", "--scenes", "16", "--val-scenes", "4", "--size", "96",
               "--max-face", "60", "--batch", "8", "--width", "0.5", "--workers", "1", "--fer-dir", str(fer_dir()),
               "--out", str(tmp_path / "out"), "--checkpoint-dir", str(tmp_path / "ckpt")])
     card = json.loads((tmp_path / "out" / "yolo3.json").read_text())
     assert card["training"]["backbone_pretraining"]["val_accuracy"] == record["val_accuracy"]
     assert "--pretrain-epochs 1" in card["training"]["command"] and "--backbone" not in card["training"]["command"]
+    assert card["training"]["command"].endswith(" --redraw-scenes")
+
+
+def test_redrawn_scenes_replace_the_first_set_after_the_first_epoch():
+    from training.yolo3 import scenes
+    from training.yolo3.train import SceneBatches
+
+    def scene_set(value):
+        return scenes.SceneSet(np.full((4, 32, 32), value, np.uint8), [np.zeros((0, 4), np.float32)] * 4,
+                               [np.zeros(0, np.int64)] * 4)
+
+    first = scene_set(0)
+    batches = SceneBatches(first, np.ones((9, 2), np.float32) * 8, 2, seed=1, redraw=lambda epoch: scene_set(epoch))
+    batches.set_epoch(3)
+    assert batches[0][0].min() == 3
+    batches.set_epoch(0)
+    assert batches.data is first

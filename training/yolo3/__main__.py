@@ -18,6 +18,9 @@ def parse(argv):
                    help="seconds of training (after scene generation): the learning-rate curve follows the budget "
                         "and training stops within it; --epochs is then an upper bound")
     t.add_argument("--scenes", type=int, default=6000, help="training scenes generated up front")
+    t.add_argument("--redraw-scenes", action="store_true",
+                   help="draw new training scenes every epoch instead of reusing --scenes scenes (the shipped model "
+                        "did not; its fixed set was memorised after ~10 epochs)")
     t.add_argument("--val-scenes", type=int, default=300)
     t.add_argument("--size", type=int, default=320, help="side of the square training scenes")
     t.add_argument("--max-face", type=float, default=180.0, help="largest face side in scene pixels")
