@@ -19,8 +19,8 @@ def parse(argv):
                         "and training stops within it; --epochs is then an upper bound")
     t.add_argument("--scenes", type=int, default=6000, help="training scenes generated up front")
     t.add_argument("--redraw-scenes", action="store_true",
-                   help="draw new training scenes every epoch instead of reusing --scenes scenes (the shipped model "
-                        "did not; its fixed set was memorised after ~10 epochs)")
+                   help="draw new training scenes every epoch instead of reusing --scenes scenes (a fixed set was "
+                        "memorised after ~10 epochs; the shipped model used this)")
     t.add_argument("--val-scenes", type=int, default=300)
     t.add_argument("--size", type=int, default=320, help="side of the square training scenes")
     t.add_argument("--max-face", type=float, default=180.0, help="largest face side in scene pixels")
