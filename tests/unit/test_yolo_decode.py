@@ -65,7 +65,7 @@ def test_training_targets_decode_back_to_the_scene_boxes():
         offsets = np.clip(t[..., 2:4], 1e-6, 1 - 1e-6)
         h[..., 1:3] = np.log(offsets / (1 - offsets))
         h[..., 3:5] = t[..., 4:6]
-        h[..., 5:] = np.log(np.maximum(t[..., 7:], 1e-9))
+        h[..., 5:] = np.log(np.maximum(t[..., net.CLASSES_FROM:], 1e-9))
         heads.append(h.reshape(t.shape[0], t.shape[1], -1))
     found, scores, logits = yolo.decode(heads, ANCHORS, STRIDES, 7, 0.5)
     keep = yolo.nms(found, scores, 0.45)
@@ -74,3 +74,22 @@ def test_training_targets_decode_back_to_the_scene_boxes():
         best = int(np.argmax(yolo.iou(box, found[keep])))
         assert yolo.iou(box, found[keep][best:best + 1])[0] > 0.99
         assert int(np.argmax(logits[keep][best])) == label
+
+
+def test_centre_cells_of_a_large_face_teach_its_emotion_without_objectness():
+    from training.yolo3 import model as net
+
+    box = np.array([[8, 8, 100, 100]], np.float32)  # centre (58, 58): 3 x 3 cells of stride 16 in its middle half
+    targets = net.build_targets([box], [np.array([4])], 128, ANCHORS.astype(np.float32), label_smoothing=0.0)
+    for t in targets:
+        t = t[0]
+        positive = t[..., 0] > 0
+        extra = (t[..., net.CLASS_WEIGHT] > 0) & ~positive
+        assert (t[positive, net.CLASS_WEIGHT] == 1.0).all()
+        assert (t[extra][:, 2:7] == 0).all()  # no box target there
+        if extra.any():
+            assert (t[extra][:, net.CLASSES_FROM:].argmax(1) == 4).all()
+            for a in np.unique(np.nonzero(extra)[2]):
+                assert abs(t[..., a, net.CLASS_WEIGHT][extra[..., a]].sum() - 1.0) < 1e-5
+    strides16 = targets[1][0]
+    assert (strides16[..., net.CLASS_WEIGHT] > 0).sum() > (strides16[..., 0] > 0).sum()

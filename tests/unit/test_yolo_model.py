@@ -64,12 +64,13 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
     import keras
 
     from training.data import fer_dir
+    from training.yolo3 import __main__ as cli
     from training.yolo3 import train
 
-    args = Namespace(epochs=1, time_budget=0.0, scenes=24, val_scenes=8, size=128, max_face=90.0, batch=8,
-                     lr=2e-3, width=0.5, seed=3, serve_size=128, confidence=0.3, fer_dir=str(fer_dir()),
-                     out=str(tmp_path / "out"), checkpoint_dir=str(tmp_path / "ckpt"), workers=1, loader_threads=1,
-                     backbone=None)
+    args = cli.parse(["train", "--epochs", "1", "--scenes", "24", "--val-scenes", "8", "--size", "128", "--max-face", "90",
+                      "--batch", "8", "--width", "0.5", "--seed", "3", "--serve-size", "128", "--confidence", "0.3",
+                      "--photo-backgrounds", "0.5", "--fer-dir", str(fer_dir()), "--out", str(tmp_path / "out"),
+                      "--checkpoint-dir", str(tmp_path / "ckpt"), "--workers", "1"])
     train.train(args)
     args.epochs = 2
     card = train.train(args)
@@ -84,6 +85,17 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
     assert [tuple(o.shape[1:]) for o in model.outputs] == [(None, None, 36)] * 3
     faces = yolo.YoloFaceReader(tmp_path / "out" / "yolo3.json").read(np.zeros((100, 150, 3), np.uint8))
     assert isinstance(faces, list)
+    assert "--photo-backgrounds 0.5" in card["training"]["command"]
+
+    # A further cycle from the exported detector keeps its anchors and its earlier training record.
+    again = cli.parse(["train", "--epochs", "1", "--scenes", "16", "--val-scenes", "4", "--size", "128", "--batch", "8",
+                       "--init-from", str(weights), "--fer-dir", str(fer_dir()), "--out", str(tmp_path / "again"),
+                       "--checkpoint-dir", str(tmp_path / "ckpt-again"), "--workers", "1"])
+    continued = train.train(again)
+    assert continued["anchors"] == card["anchors"]
+    assert continued["training"]["continued_from"]["epochs"] == 2
+    assert continued["training"]["total_wall_time_s"] > card["training"]["wall_time_s"]
+    assert f"--init-from {weights}" in continued["training"]["command"]
 
 
 def test_pretrained_backbone_is_what_the_detector_starts_from(tmp_path):
@@ -134,3 +146,23 @@ def test_redrawn_scenes_replace_the_first_set_after_the_first_epoch():
     assert batches[0][0].min() == 3
     batches.set_epoch(0)
     assert batches.data is first
+
+
+def test_photo_backgrounds_come_from_the_face_free_photographs():
+    from training.yolo3 import scenes
+
+    photos = scenes.face_free_photos()
+    assert len(photos) == len(scenes.FACE_FREE_PHOTOS) and all(p.ndim == 2 and min(p.shape) >= 64 for p in photos)
+    crop = scenes.photo_crop(np.random.default_rng(0), 50, 30)
+    assert crop.shape == (30, 50) and crop.std() > 0
+
+    faces = np.full((4, 48, 48), 100, np.uint8)
+    labels = np.arange(4)
+
+    def scene(photo_fraction):
+        recipe = scenes.Recipe(size=96, photo_fraction=photo_fraction)
+        return scenes.make_scene(np.random.default_rng(5), faces, labels, recipe, np.arange(2))
+
+    plain, on_photo = scene(0.0), scene(1.0)
+    assert plain[0].shape == on_photo[0].shape == (96, 96)
+    assert not np.array_equal(plain[0], on_photo[0])

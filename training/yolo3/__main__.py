@@ -24,6 +24,9 @@ def parse(argv):
     t.add_argument("--val-scenes", type=int, default=300)
     t.add_argument("--size", type=int, default=320, help="side of the square training scenes")
     t.add_argument("--max-face", type=float, default=180.0, help="largest face side in scene pixels")
+    t.add_argument("--photo-backgrounds", type=float, default=0.0,
+                   help="fraction of scenes drawn on a face-free photograph (scikit-image's samples) with some of "
+                        "its objects pasted as decoys")
     t.add_argument("--batch", type=int, default=32)
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--width", type=float, default=1.0, help="channel multiplier of the network")
@@ -36,6 +39,9 @@ def parse(argv):
                             "done) and start the detector's backbone from it: the whole model in one command")
     start.add_argument("--backbone", default=None,
                        help="backbone.keras from `pretrain`: the detector's backbone starts from its weights")
+    start.add_argument("--init-from", default=None,
+                       help="a trained detector (models/yolo3.keras beside its card): a further cycle from its "
+                            "weights and anchors; the card keeps the earlier training record")
     t.add_argument("--fer-dir", default=str(fer_dir()))
     t.add_argument("--out", default=str(REPO / "models"))
     t.add_argument("--checkpoint-dir", default=str(REPO / "checkpoints" / "yolo3"))

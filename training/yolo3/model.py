@@ -131,18 +131,25 @@ def shape_iou(wh: np.ndarray, anchors: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- targets and loss
 # Target layout per anchor (TARGET_CHANNELS): positive, negative weight, x, y offsets in the cell,
-# log w, log h relative to the anchor, box weight, class distribution.
-TARGET_CHANNELS = 7 + NUM_CLASSES
+# log w, log h relative to the anchor, box weight, class weight, class distribution.
+CLASS_WEIGHT = 7
+CLASSES_FROM = 8
+TARGET_CHANNELS = CLASSES_FROM + NUM_CLASSES
 
 
 def build_targets(boxes: list[np.ndarray], labels: list[np.ndarray], size: int, anchors: np.ndarray,
-                  label_smoothing: float = 0.1, ignore_iou: float = 0.5) -> list[np.ndarray]:
+                  label_smoothing: float = 0.1, ignore_iou: float = 0.5, centre_fraction: float = 0.5) -> list[np.ndarray]:
     """Per-scale target tensors (N, H, W, A, TARGET_CHANNELS) for a batch of scenes.
 
     Every face is a positive for its best-matching anchor and also for any other anchor whose
     shape IoU passes 0.5, which gives more positives per face than YOLOv3's single anchor and
     trains faster. Anchors of nearby cells whose box overlaps a face by ignore_iou are neither
-    positive nor negative, as YOLOv3 ignores them."""
+    positive nor negative, as YOLOv3 ignores them.
+
+    The emotion is also taught, with no objectness or box target, at the positive anchors of the
+    other cells whose centres lie in the middle centre_fraction of the face (FCOS-style centre
+    sampling; their class weights add up to one per face and anchor): a large face gives many
+    class examples instead of one, and a neighbouring cell that fires reads the emotion too."""
     n = len(boxes)
     a_per = ANCHORS_PER_SCALE
     out = [np.zeros((n, size // s, size // s, a_per, TARGET_CHANNELS), np.float32) for s in STRIDES]
@@ -165,10 +172,22 @@ def build_targets(boxes: list[np.ndarray], labels: list[np.ndarray], size: int, 
             gy = np.clip((cy / stride).astype(int), 0, grid - 1)
             _mark_ignored(t[i], bx, anc, stride, ignore_iou)
             for k in range(len(bx)):
-                for a in range(a_per):
-                    j = scale * a_per + a
-                    if j != best[k] and match[k, j] < 0.5:
-                        continue
+                cls = smooth.copy()
+                cls[lab[k]] += 1.0 - label_smoothing
+                anchors_k = [a for a in range(a_per)
+                             if scale * a_per + a == best[k] or match[k, scale * a_per + a] >= 0.5]
+                if not anchors_k:
+                    continue
+                xs, ys = (np.arange(int(np.floor((c - f * d / 2) / stride)), int(np.floor((c + f * d / 2) / stride)) + 1)
+                          for c, d, f in ((cx[k], wh[k, 0], centre_fraction), (cy[k], wh[k, 1], centre_fraction)))
+                xs, ys = xs[(xs >= 0) & (xs < grid)], ys[(ys >= 0) & (ys < grid)]
+                extra = [(y, x) for y in ys for x in xs if (y, x) != (gy[k], gx[k])]
+                for a in anchors_k:
+                    for y, x in extra:
+                        cell = t[i, y, x, a]
+                        if cell[0] == 0.0:
+                            cell[CLASS_WEIGHT] = 1.0 / len(extra)
+                            cell[CLASSES_FROM:] = cls
                     cell = t[i, gy[k], gx[k], a]
                     cell[0] = 1.0
                     cell[1] = 0.0
@@ -176,9 +195,8 @@ def build_targets(boxes: list[np.ndarray], labels: list[np.ndarray], size: int, 
                     cell[3] = cy[k] / stride - gy[k]
                     cell[4:6] = np.log(wh[k] / anc[a])
                     cell[6] = 2.0 - wh[k].prod() / size ** 2
-                    cls = smooth.copy()
-                    cls[lab[k]] += 1.0 - label_smoothing
-                    cell[7:] = cls
+                    cell[CLASS_WEIGHT] = 1.0
+                    cell[CLASSES_FROM:] = cls
     return out
 
 
@@ -206,7 +224,8 @@ def _mark_ignored(t: np.ndarray, boxes: np.ndarray, anchors: np.ndarray, stride:
 class YoloLoss(keras.losses.Loss):
     """YOLOv3 loss for one scale: BCE objectness (positives and non-ignored negatives), BCE on the
     cell offsets and squared error on log sizes weighted by (2 - relative area), softmax
-    cross-entropy on the class distribution of positives. Summed over cells, averaged over images."""
+    cross-entropy on the class distribution where its weight is set (positives, and the centre cells
+    build_targets adds). Summed over cells, averaged over images."""
 
     # Emotion is the harder of the two tasks and the one people read: its term counts double.
     def __init__(self, class_weight: float = 2.0, noobj_weight: float = 1.0, name="yolo_loss", **kwargs):
@@ -224,8 +243,8 @@ class YoloLoss(keras.losses.Loss):
         box_w = pos * y_true[..., 6]
         xy = ops.sum(_bce(pred[..., 1:3], y_true[..., 2:4]), -1)
         wh = 0.5 * ops.sum(ops.square(pred[..., 3:5] - y_true[..., 4:6]), -1)
-        cls = -ops.sum(y_true[..., 7:] * ops.log_softmax(pred[..., 5:], -1), -1)
-        per_anchor = obj + box_w * (xy + wh) + self.class_weight * pos * cls
+        cls = -ops.sum(y_true[..., CLASSES_FROM:] * ops.log_softmax(pred[..., 5:], -1), -1)
+        per_anchor = obj + box_w * (xy + wh) + self.class_weight * y_true[..., CLASS_WEIGHT] * cls
         return ops.sum(per_anchor, axis=(1, 2, 3))
 
     def get_config(self):

@@ -169,7 +169,7 @@ def train(args) -> dict:
     else:
         state = {"args": {k: v for k, v in vars(args).items() if k != "func"}}
 
-    recipe = scenes.Recipe(size=args.size, max_face=args.max_face)
+    recipe = scenes.Recipe(size=args.size, max_face=args.max_face, photo_fraction=args.photo_backgrounds)
     t0 = time.time()
     data = scenes.generate(Path(args.fer_dir), args.scenes, args.seed, recipe, workers=args.workers)
     val = scenes.generate(Path(args.fer_dir), args.val_scenes, args.seed + 1, recipe, split="val",
@@ -185,9 +185,16 @@ def train(args) -> dict:
         state["wall_s_before"] = state.get("wall_s", 0.0)
         print(f"resuming from epoch {initial_epoch} ({ckpt_dir})", flush=True)
     else:
-        anchors = net.fit_anchors(np.concatenate(data.boxes)[:, 2:4], seed=args.seed)
+        if args.init_from:
+            # A further cycle of a trained detector: its weights, and the anchors its heads were fitted to.
+            init_card = json.loads(Path(args.init_from).with_suffix(".json").read_text())
+            anchors = np.asarray(init_card["anchors"], np.float32)
+            model = keras.saving.load_model(args.init_from, compile=False)
+            state["continued_from"] = init_card["training"]
+        else:
+            anchors = net.fit_anchors(np.concatenate(data.boxes)[:, 2:4], seed=args.seed)
+            model = net.build(args.width)
         state["anchors"] = anchors.round(2).tolist()
-        model = net.build(args.width)
         if args.backbone:
             net.load_backbone(model, args.backbone)
             state["backbone"] = json.loads(Path(args.backbone).with_suffix(".json").read_text())
@@ -205,7 +212,7 @@ def train(args) -> dict:
     print("anchors (w, h px):", np.asarray(anchors).round(1).tolist(), flush=True)
 
     redraw = None
-    if getattr(args, "redraw_scenes", False):
+    if args.redraw_scenes:
         # A fixed scene set is memorised within ~10 epochs (val loss turned up at epoch 11 of 20, measured).
         def redraw(epoch: int) -> scenes.SceneSet:
             return scenes.generate(Path(args.fer_dir), args.scenes, args.seed + SCENE_SEED_STEP * epoch, recipe,
@@ -230,7 +237,7 @@ def train(args) -> dict:
     weights = out_dir / f"{CARD_NAME}.keras"
     export(model, weights)
     card = make_card(args, recipe, anchors, wall_s, gen_s, state.get("history", []), state.get("epoch", 0),
-                     state.get("backbone"))
+                     state.get("backbone"), state.get("continued_from"))
     card_path = out_dir / f"{CARD_NAME}.json"
     card_path.write_text(json.dumps(card, indent=1) + "\n")
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) and {card_path}", flush=True)
@@ -247,7 +254,7 @@ def export(model: keras.Model, path: Path) -> None:
 
 
 def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, gen_s: float,
-              history: list, state_epochs: int, backbone: dict | None) -> dict:
+              history: list, state_epochs: int, backbone: dict | None, continued_from: dict | None = None) -> dict:
     command = "python -m training.yolo3 train " + " ".join(
         f"--{k.replace('_', '-')} {v}".rstrip() for k, v in state_args(args).items())
     return {
@@ -300,7 +307,9 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
                          "weight decay 5e-4, clipnorm 10",
             "wall_time_s": round(wall_s, 1),
             "backbone_pretraining": backbone,
-            "total_wall_time_s": round(wall_s + (backbone or {}).get("wall_seconds", 0.0), 1),
+            "continued_from": continued_from,
+            "total_wall_time_s": round(wall_s + (backbone or {}).get("wall_seconds", 0.0)
+                                       + (continued_from or {}).get("total_wall_time_s", 0.0), 1),
             "scene_generation_s": round(gen_s, 1),
             "hardware": _hardware(),
             "history": history[-3:],
@@ -310,7 +319,8 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
 
 
 def state_args(args) -> dict:
-    keys = ("epochs", "time_budget", "scenes", "val_scenes", "size", "max_face", "batch", "lr", "width", "seed", "serve_size",
-            "confidence", "pretrain_epochs" if getattr(args, "pretrain_epochs", None) else "backbone")
-    chosen = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
-    return {**chosen, "redraw_scenes": ""} if getattr(args, "redraw_scenes", False) else chosen
+    keys = ("epochs", "time_budget", "scenes", "val_scenes", "size", "max_face", "photo_backgrounds", "batch", "lr",
+            "width", "seed", "serve_size", "confidence", "pretrain_epochs" if args.pretrain_epochs else "backbone",
+            "init_from")
+    chosen = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    return {**chosen, "redraw_scenes": ""} if args.redraw_scenes else chosen
