@@ -59,12 +59,14 @@ def expected_calibration_error(probabilities, labels, bins: int = 15) -> float:
     return float(ece)
 
 
-def metrics(probabilities, labels, ferplus_label7) -> dict:
+def metrics(probabilities, labels, ferplus_label7=None) -> dict:
+    """Accuracy, per-class recall, calibration and confusion; FER+ majority accuracy where the FER+ labels
+    (-1 where the votes have no majority) are given."""
     predicted = probabilities.argmax(axis=1)
     confusion = np.zeros((len(CLASSES), len(CLASSES)), dtype=int)
     np.add.at(confusion, (labels, predicted), 1)
     recall = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-    has_majority = ferplus_label7 >= 0
+    has_majority = np.zeros(len(labels), bool) if ferplus_label7 is None else ferplus_label7 >= 0
     return {
         "accuracy": round(float((predicted == labels).mean()), 4),
         "per_class_recall": {c: round(float(r), 4) for c, r in zip(CLASSES, recall)},

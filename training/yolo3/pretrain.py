@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training import data
+from training import data, evaluate
 from training.train import BACKUP_DIR, CLOCK_FILE, CosineWithWarmup, make_callbacks
 from training.yolo3 import model as net
 from training.yolo3 import scenes
@@ -51,16 +51,15 @@ def pretrain(args) -> dict:
     clock = json.loads((checkpoint_dir / CLOCK_FILE).read_text())
 
     logits = model.predict(val_faces[..., None].astype(np.float32), batch_size=256, verbose=0)
-    predicted = logits.argmax(1)
-    recall = [float((predicted[val_labels == k] == k).mean()) for k in range(len(data.CLASSES))]
+    result = evaluate.metrics(evaluate.softmax(logits), val_labels)
     record = {
         "task": "emotion classification of whole 48 px FER2013 train faces (backbone + global pooling + dense)",
         "command": f"python -m training.yolo3 pretrain --epochs {clock['total_epochs']} --batch {args.batch} "
                    f"--lr {args.lr} --weight-decay {args.weight_decay} --width {args.width} --seed {args.seed}",
         "epochs": clock["epochs_done"],
         "wall_seconds": round(clock["seconds"], 1),
-        "val_accuracy": round(float((predicted == val_labels).mean()), 4),
-        "val_per_class_recall": dict(zip(data.CLASSES, np.round(recall, 3).tolist())),
+        "val_accuracy": result["accuracy"],
+        "val_per_class_recall": {c: round(r, 3) for c, r in result["per_class_recall"].items()},
         "augmentation": "training/augment.py, as the classifiers",
     }
     model.save(checkpoint_dir / WEIGHTS)

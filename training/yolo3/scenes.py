@@ -60,6 +60,11 @@ def load_faces(fer_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return images[keep], labels[keep]
 
 
+def gray_image(values: np.ndarray) -> Image.Image:
+    """Float pixel values to an 8-bit PIL image (clipped to 0..255, as a camera would)."""
+    return Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), mode="L")
+
+
 # ---------------------------------------------------------------- backgrounds
 
 def _upsampled_noise(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -78,7 +83,7 @@ def _shapes(rng: np.random.Generator, size: int) -> np.ndarray:
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
     angle = rng.uniform(0, 2 * np.pi)
     base = rng.uniform(40, 200) + rng.uniform(-80, 80) * (np.cos(angle) * xx + np.sin(angle) * yy)
-    img = Image.fromarray(np.clip(base, 0, 255).astype(np.uint8), mode="L")
+    img = gray_image(base)
     draw = ImageDraw.Draw(img)
     for _ in range(rng.integers(3, 25)):
         kind = rng.integers(0, 4)
@@ -210,8 +215,8 @@ def _face_patch(rng: np.random.Generator, face: np.ndarray, w: int, h: int) -> t
     f = (f - f.mean()) * rng.uniform(0.6, 1.4) + f.mean() + rng.uniform(-40, 40)
     alpha = _feather_mask(rng)
     angle = rng.uniform(-12, 12)
-    img = Image.fromarray(np.clip(f, 0, 255).astype(np.uint8), mode="L")
-    msk = Image.fromarray((alpha * 255).astype(np.uint8), mode="L")
+    img = gray_image(f)
+    msk = gray_image(alpha * 255)
     if abs(angle) > 2:
         img = img.rotate(angle, Image.BILINEAR)
         msk = msk.rotate(angle, Image.BILINEAR)
@@ -319,14 +324,14 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
         kept.append(fid)
     if people and boxes:
         # Bodies first, back to front, so no body covers a face pasted later.
-        img = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8), mode="L")
+        img = gray_image(canvas)
         draw = ImageDraw.Draw(img)
         for bx, by, bw, bh in sorted(boxes, key=lambda b: b[3]):
             _person(draw, rng, int(bx), int(by), int(bw), int(bh))
         canvas = np.asarray(img, np.float32)
     if rng.random() < 0.3:
         # Depth of field: portraits have sharp faces in front of a soft background.
-        canvas = np.asarray(Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8), mode="L").filter(
+        canvas = np.asarray(gray_image(canvas).filter(
             ImageFilter.GaussianBlur(rng.uniform(1.0, 4.0))), np.float32)
     for (bx, by, bw, bh), fid in zip(boxes, kept):
         patch, alpha = _face_patch(rng, faces[fid], int(bw), int(bh))
@@ -346,7 +351,7 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
         x, y = (int(v) for v in rng.integers(-side // 4, size - side // 2, 2))
         if len(boxes) and _overlap(np.array([x, y, side, side], np.float32), np.array(boxes)).max() > 0.0:
             continue
-        alpha = np.asarray(Image.fromarray((_feather_mask(rng) * 255).astype(np.uint8), mode="L").resize(
+        alpha = np.asarray(gray_image(_feather_mask(rng) * 255).resize(
             (side, side), Image.BILINEAR), np.float32) / 255.0
         _paste(canvas, photo_crop(rng, side, side), alpha, x, y)
     canvas = _global_augment(rng, canvas)
@@ -372,7 +377,7 @@ def _clip_boxes(boxes: np.ndarray, size: int) -> np.ndarray:
 def _global_augment(rng: np.random.Generator, canvas: np.ndarray) -> np.ndarray:
     """Whole-image camera effects: exposure, contrast, blur, sensor noise."""
     canvas = (canvas - canvas.mean()) * rng.uniform(0.7, 1.3) + canvas.mean() + rng.uniform(-25, 25)
-    img = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8), mode="L")
+    img = gray_image(canvas)
     if rng.random() < 0.25:
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.2)))
     out = np.asarray(img, np.float32)
