@@ -69,7 +69,7 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
 
     args = cli.parse(["train", "--epochs", "1", "--scenes", "24", "--val-scenes", "8", "--size", "128", "--max-face", "90",
                       "--batch", "8", "--width", "0.5", "--seed", "3", "--serve-size", "128", "--confidence", "0.3",
-                      "--photo-backgrounds", "0.5", "--fer-dir", str(fer_dir()), "--out", str(tmp_path / "out"),
+                      "--photo-backgrounds", "0.5", "--bald-heads", "0.3", "--fer-dir", str(fer_dir()), "--out", str(tmp_path / "out"),
                       "--checkpoint-dir", str(tmp_path / "ckpt"), "--workers", "1"])
     train.train(args)
     args.epochs = 2
@@ -85,7 +85,7 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
     assert [tuple(o.shape[1:]) for o in model.outputs] == [(None, None, 36)] * 3
     faces = yolo.YoloFaceReader(tmp_path / "out" / "yolo3.json").read(np.zeros((100, 150, 3), np.uint8))
     assert isinstance(faces, list)
-    assert "--photo-backgrounds 0.5" in card["training"]["command"]
+    assert "--photo-backgrounds 0.5 --bald-heads 0.3" in card["training"]["command"]
 
     # A further cycle from the exported detector keeps its anchors and its earlier training record.
     again = cli.parse(["train", "--epochs", "1", "--scenes", "16", "--val-scenes", "4", "--size", "128", "--batch", "8",
@@ -166,3 +166,22 @@ def test_photo_backgrounds_come_from_the_face_free_photographs():
     plain, on_photo = scene(0.0), scene(1.0)
     assert plain[0].shape == on_photo[0].shape == (96, 96)
     assert not np.array_equal(plain[0], on_photo[0])
+
+
+def test_bald_people_have_skin_above_the_forehead():
+    from training.yolo3 import scenes
+
+    face = np.full((1, 48, 48), 150, np.uint8)
+
+    def crown(bald_fraction):
+        recipe = scenes.Recipe(size=128, min_face=60, max_face=61, people_fraction=1.0, portrait_fraction=0.0,
+                               empty_fraction=0.0, decoy_rate=0.0, bald_fraction=bald_fraction)
+        tones = []
+        for seed in range(12):
+            image, boxes, _ = scenes.make_scene(np.random.default_rng(seed), face, np.array([3]), recipe, np.array([0]))
+            x, y, w, h = boxes[0]
+            if y > 12:
+                tones.append(np.abs(image[int(y) - 6, int(x + w / 2)].astype(float) - 150))
+        return np.median(tones)
+
+    assert crown(1.0) < 25 < crown(0.0)

@@ -27,6 +27,8 @@ def parse(argv):
     t.add_argument("--photo-backgrounds", type=float, default=0.0,
                    help="fraction of scenes drawn on a face-free photograph (scikit-image's samples) with some of "
                         "its objects pasted as decoys")
+    t.add_argument("--bald-heads", type=float, default=0.0,
+                   help="fraction of drawn people with a bald or shaved head (skin from crown to neck)")
     t.add_argument("--batch", type=int, default=32)
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--width", type=float, default=1.0, help="channel multiplier of the network")

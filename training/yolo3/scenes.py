@@ -40,6 +40,9 @@ class Recipe:
     # Scenes whose background is a real face-free photograph (FACE_FREE_PHOTOS), with some of its
     # objects pasted as decoys. 0 keeps the procedural scenes the evaluation has always used.
     photo_fraction: float = 0.0
+    # People drawn with a bald or shaved head (skin from crown to neck) instead of hair; 0, as in the
+    # evaluation scenes, draws every person as before.
+    bald_fraction: float = 0.0
 
     @property
     def largest_face(self) -> float:
@@ -252,6 +255,27 @@ def _person(draw: ImageDraw.ImageDraw, rng: np.random.Generator, x: int, y: int,
                      fill=int(rng.integers(0, 256)))
 
 
+def _bald_person(draw: ImageDraw.ImageDraw, rng: np.random.Generator, x: int, y: int, w: int, h: int,
+                 skin: float) -> None:
+    """A bald or shaved head: skin, not hair, from the crown to the neck, with a highlight and ears. With
+    hair always drawn in another grey, the detector boxed real bald heads whole, crown to neck."""
+    cx = x + w / 2
+    tone = float(np.clip(skin + rng.normal(0, 12), 0, 255))
+    shoulders = w * rng.uniform(1.0, 1.8)
+    bare = rng.random() < 0.25  # bare shoulders: skin below the face is not a face either
+    draw.ellipse([cx - shoulders, y + h * rng.uniform(1.05, 1.3), cx + shoulders, y + h * 3.5],
+                 fill=int(tone * rng.uniform(0.85, 1.05)) if bare else int(rng.integers(0, 256)))
+    draw.rectangle([cx - w * 0.24, y + h * 0.75, cx + w * 0.24, y + h * 1.25], fill=int(tone * rng.uniform(0.75, 0.95)))
+    hw, hh = w * rng.uniform(0.5, 0.62), h * rng.uniform(0.6, 0.75)
+    top = y - h * rng.uniform(0.15, 0.45)
+    for side in (-1, 1):
+        ear = cx + side * w * rng.uniform(0.45, 0.52)
+        draw.ellipse([ear - w * 0.09, y + h * 0.3, ear + w * 0.09, y + h * 0.65], fill=int(tone * rng.uniform(0.8, 1.0)))
+    draw.ellipse([cx - hw, top, cx + hw, top + 2 * hh], fill=int(tone))
+    shine = float(np.clip(tone + rng.uniform(5, 35), 0, 255))
+    draw.ellipse([cx - hw * 0.45, top + hh * 0.08, cx + hw * 0.45, top + hh * 0.6], fill=int(shine))
+
+
 def _decoy(rng: np.random.Generator, face: np.ndarray) -> np.ndarray:
     """Face-coloured texture that is not a face: a FER face with its quadrants shuffled and
     turned, so skin-like statistics alone do not make a detection."""
@@ -326,8 +350,11 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
         # Bodies first, back to front, so no body covers a face pasted later.
         img = gray_image(canvas)
         draw = ImageDraw.Draw(img)
-        for bx, by, bw, bh in sorted(boxes, key=lambda b: b[3]):
-            _person(draw, rng, int(bx), int(by), int(bw), int(bh))
+        for (bx, by, bw, bh), fid in sorted(zip(boxes, kept), key=lambda pair: pair[0][3]):
+            if recipe.bald_fraction and rng.random() < recipe.bald_fraction:
+                _bald_person(draw, rng, int(bx), int(by), int(bw), int(bh), float(faces[fid][12:36, 12:36].mean()))
+            else:
+                _person(draw, rng, int(bx), int(by), int(bw), int(bh))
         canvas = np.asarray(img, np.float32)
     if rng.random() < 0.3:
         # Depth of field: portraits have sharp faces in front of a soft background.

@@ -169,7 +169,8 @@ def train(args) -> dict:
     else:
         state = {"args": {k: v for k, v in vars(args).items() if k != "func"}}
 
-    recipe = scenes.Recipe(size=args.size, max_face=args.max_face, photo_fraction=args.photo_backgrounds)
+    recipe = scenes.Recipe(size=args.size, max_face=args.max_face, photo_fraction=args.photo_backgrounds,
+                           bald_fraction=args.bald_heads)
     t0 = time.time()
     data = scenes.generate(Path(args.fer_dir), args.scenes, args.seed, recipe, workers=args.workers)
     val = scenes.generate(Path(args.fer_dir), args.val_scenes, args.seed + 1, recipe, split="val",
@@ -319,7 +320,7 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
 
 
 def state_args(args) -> dict:
-    keys = ("epochs", "time_budget", "scenes", "val_scenes", "size", "max_face", "photo_backgrounds", "batch", "lr",
+    keys = ("epochs", "time_budget", "scenes", "val_scenes", "size", "max_face", "photo_backgrounds", "bald_heads", "batch", "lr",
             "width", "seed", "serve_size", "confidence", "pretrain_epochs" if args.pretrain_epochs else "backbone",
             "init_from")
     chosen = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
