@@ -92,13 +92,16 @@ def load_card(name: str, models_dir: Path = MODELS_DIR) -> dict:
     return json.loads((models_dir / f"{name}.json").read_text())
 
 
-def evaluate(model, card: dict, split) -> dict:
-    plain, mirrored = logits_with_flip(model, normalise(split.images, card))
+def served_probabilities(model, card: dict, faces: np.ndarray) -> np.ndarray:
+    """The emotion probabilities serving gives uint8 (N, 48, 48) faces: the card's flip averaging and temperature."""
+    plain, mirrored = logits_with_flip(model, normalise(faces, card))
     if card.get("test_time_flip", True):
-        probabilities = flip_averaged(plain, mirrored, card["temperature"])
-    else:
-        probabilities = softmax(plain, card["temperature"])
-    return metrics(probabilities, split.labels, split.ferplus_label7)
+        return flip_averaged(plain, mirrored, card["temperature"])
+    return softmax(plain, card["temperature"])
+
+
+def evaluate(model, card: dict, split) -> dict:
+    return metrics(served_probabilities(model, card, split.images), split.labels, split.ferplus_label7)
 
 
 def main(argv=None) -> dict:

@@ -185,3 +185,10 @@ def test_bald_people_have_skin_above_the_forehead():
         return np.median(tones)
 
     assert crown(1.0) < 25 < crown(0.0)
+
+
+def test_pasted_extents_invert_the_label_boxes():
+    from training.yolo3 import scenes
+
+    pasted = np.array([[10, 20, 48, 48], [0, 5, 100, 120]], np.float32)
+    np.testing.assert_allclose(scenes.pasted_extents(scenes.face_boxes(pasted)), pasted, atol=1e-4)

@@ -393,6 +393,13 @@ def face_boxes(pasted: np.ndarray) -> np.ndarray:
                      fw * pasted[:, 2], fh * pasted[:, 3]], 1).astype(np.float32)
 
 
+def pasted_extents(label_boxes: np.ndarray) -> np.ndarray:
+    """The pasted crop (x, y, w, h) each label box was made from: face_boxes inverted."""
+    fx, fy, fw, fh = CROP_TO_FACE
+    w, h = label_boxes[:, 2] / fw, label_boxes[:, 3] / fh
+    return np.stack([label_boxes[:, 0] - fx * w, label_boxes[:, 1] - fy * h, w, h], 1).astype(np.float32)
+
+
 def _clip_boxes(boxes: np.ndarray, size: int) -> np.ndarray:
     x0 = np.clip(boxes[:, 0], 0, size)
     y0 = np.clip(boxes[:, 1], 0, size)
