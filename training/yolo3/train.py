@@ -286,8 +286,11 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
                 "recipe": "FER2013 train faces (minus FER+ 'not a face' rows where the votes are in the file) pasted with feathered edges at random "
                           "scales, positions and small rotations onto procedural face-free backgrounds (multi-octave "
                           "noise, gradients, random shapes, lines and lettering, periodic textures) with decoys (FER faces with "
-                          "shuffled quadrants); in 70 % of scenes every face sits on a drawn person (hair, neck, "
-                          "shoulders); 20 % of scenes are portraits (one face, up to 85 % of the frame); per-face gamma, "
+                          f"shuffled quadrants); in {recipe.people_fraction:.0%} of scenes every face sits on a drawn "
+                          f"person (hair, neck, shoulders; {recipe.bald_fraction:.0%} of them bald: skin from crown to neck); "
+                          f"{recipe.portrait_fraction:.0%} of scenes are portraits (one face, up to 85 % of the frame); "
+                          f"{recipe.photo_fraction:.0%} of scenes are drawn on a face-free photograph (scikit-image's "
+                          "sample images) with some of its objects pasted as decoys; per-face gamma, "
                           "contrast, brightness, mirror, blur of small faces, sharpening and grain of large ones; "
                           "per-scene depth-of-field blur of the background, exposure, contrast, blur and sensor noise; "
                           "scenes mirrored at random each epoch. Real photos are never used for training.",
@@ -297,6 +300,8 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
                 "seed": args.seed,
                 "class_sampling": "frequency ** 0.7 (mild rebalancing, helps disgust)",
                 "label_smoothing": 0.1,
+                "class_targets": "every positive anchor, and (class only, weights summing to one per face and "
+                                 "anchor) the other cells in the middle half of the face",
                 "anchors": "k-means (1 - IoU) on the training face sizes",
                 "box_convention": f"label box = MTCNN's median box on FER crops, {list(scenes.CROP_TO_FACE)} "
                                   "(x0, y0, w, h as fractions of the pasted crop; python -m training.yolo3 calibrate)",
