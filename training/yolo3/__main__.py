@@ -70,7 +70,7 @@ def parse(argv):
     e.add_argument("--val-limit", type=int, default=None, help="use only this many val faces")
     e.add_argument("--val-scene-size", type=int, default=None, help="default: the card's serving long side")
     e.add_argument("--tune-threshold", action="store_true",
-                   help="pick the confidence threshold with the best F0.5 (precision counted double) on the synthetic val scenes")
+                   help="pick the confidence threshold with the best F1 on the synthetic val scenes")
     e.add_argument("--write-card", action="store_true", help="store the metrics (and threshold) in the card")
     e.add_argument("--scenes-only", action="store_true", help="skip photos and timing (no MTCNN needed)")
     e.add_argument("--no-mtcnn", action="store_true", help="photos with manifest boxes only, no MTCNN timing")
