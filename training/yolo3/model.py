@@ -178,9 +178,8 @@ def build_targets(boxes: list[np.ndarray], labels: list[np.ndarray], size: int, 
                              if scale * a_per + a == best[k] or match[k, scale * a_per + a] >= 0.5]
                 if not anchors_k:
                     continue
-                xs, ys = (np.arange(int(np.floor((c - f * d / 2) / stride)), int(np.floor((c + f * d / 2) / stride)) + 1)
-                          for c, d, f in ((cx[k], wh[k, 0], centre_fraction), (cy[k], wh[k, 1], centre_fraction)))
-                xs, ys = xs[(xs >= 0) & (xs < grid)], ys[(ys >= 0) & (ys < grid)]
+                xs = _centre_cells(cx[k], wh[k, 0] * centre_fraction, stride, grid)
+                ys = _centre_cells(cy[k], wh[k, 1] * centre_fraction, stride, grid)
                 extra = [(y, x) for y in ys for x in xs if (y, x) != (gy[k], gx[k])]
                 for a in anchors_k:
                     for y, x in extra:
@@ -198,6 +197,12 @@ def build_targets(boxes: list[np.ndarray], labels: list[np.ndarray], size: int, 
                     cell[CLASS_WEIGHT] = 1.0
                     cell[CLASSES_FROM:] = cls
     return out
+
+
+def _centre_cells(centre: float, extent: float, stride: int, grid: int) -> np.ndarray:
+    """Indices, along one axis, of the cells that the span of `extent` pixels around `centre` touches."""
+    cells = np.arange(int(np.floor((centre - extent / 2) / stride)), int(np.floor((centre + extent / 2) / stride)) + 1)
+    return cells[(cells >= 0) & (cells < grid)]
 
 
 def _mark_ignored(t: np.ndarray, boxes: np.ndarray, anchors: np.ndarray, stride: int, thresh: float) -> None:
