@@ -364,26 +364,35 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
         patch, alpha = _face_patch(rng, faces[fid], int(bw), int(bh))
         _paste(canvas, patch, alpha, int(bx), int(by))
     for _ in range(rng.poisson(recipe.decoy_rate)):
-        side = int(np.exp(rng.uniform(np.log(recipe.min_face), np.log(max_side))))
-        x, y = (int(v) for v in rng.integers(-side // 4, size - side // 2, 2))
-        cand = np.array([x, y, side, side], np.float32)
-        if len(boxes) and _overlap(cand, np.array(boxes)).max() > 0.0:
+        place = _decoy_place(rng, recipe, max_side, boxes)
+        if place is None:
             continue
+        x, y, side = place
         decoy = _decoy(rng, faces[rng.integers(0, len(faces))])
         patch, alpha = _face_patch(rng, decoy, side, side)
         _paste(canvas, patch, alpha, x, y)
     for _ in range(rng.poisson(1.5) if photo_scene else 0):
         # Real objects at face sizes (a clock face, a coin, a letter), on a soft edge like the faces'.
-        side = int(np.exp(rng.uniform(np.log(recipe.min_face), np.log(max_side))))
-        x, y = (int(v) for v in rng.integers(-side // 4, size - side // 2, 2))
-        if len(boxes) and _overlap(np.array([x, y, side, side], np.float32), np.array(boxes)).max() > 0.0:
+        place = _decoy_place(rng, recipe, max_side, boxes)
+        if place is None:
             continue
+        x, y, side = place
         alpha = np.asarray(gray_image(_feather_mask(rng) * 255).resize(
             (side, side), Image.BILINEAR), np.float32) / 255.0
         _paste(canvas, photo_crop(rng, side, side), alpha, x, y)
     canvas = _global_augment(rng, canvas)
     labels_arr = labels[np.array(kept, np.int64)] if kept else np.zeros(0, np.int64)
     return canvas, _clip_boxes(face_boxes(np.array(boxes, np.float32).reshape(-1, 4)), size), labels_arr
+
+
+def _decoy_place(rng: np.random.Generator, recipe: Recipe, max_side: float,
+                 faces: list) -> tuple[int, int, int] | None:
+    """A square (x, y, side) at a face's size for a decoy, or None where it would touch a face."""
+    side = int(np.exp(rng.uniform(np.log(recipe.min_face), np.log(max_side))))
+    x, y = (int(v) for v in rng.integers(-side // 4, recipe.size - side // 2, 2))
+    if len(faces) and _overlap(np.array([x, y, side, side], np.float32), np.array(faces)).max() > 0.0:
+        return None
+    return x, y, side
 
 
 def face_boxes(pasted: np.ndarray) -> np.ndarray:
