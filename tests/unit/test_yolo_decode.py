@@ -93,3 +93,16 @@ def test_centre_cells_of_a_large_face_teach_its_emotion_without_objectness():
                 assert abs(t[..., a, net.CLASS_WEIGHT][extra[..., a]].sum() - 1.0) < 1e-5
     strides16 = targets[1][0]
     assert (strides16[..., net.CLASS_WEIGHT] > 0).sum() > (strides16[..., 0] > 0).sum()
+
+
+def test_a_second_read_blends_into_the_face_it_overlaps_and_leaves_the_others():
+    faces = [{"box": [10, 10, 40, 40], "probabilities": [0.5, 0.0, 0.0, 0.3, 0.0, 0.0, 0.2]},
+             {"box": [200, 10, 40, 40], "probabilities": [0.1, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1]}]
+    second = [{"box": [300, 300, 40, 40], "probabilities": [1 / 7] * 7},
+              {"box": [12, 11, 40, 40], "probabilities": [0.1, 0.0, 0.0, 0.8, 0.0, 0.0, 0.1]}]
+    yolo.blend_emotions(faces, second, min_iou=0.5)
+    blended = np.array(faces[0]["probabilities"])
+    expected = np.sqrt([0.5 * 0.1, 0, 0, 0.3 * 0.8, 0, 0, 0.2 * 0.1])
+    np.testing.assert_allclose(blended, expected / expected.sum(), atol=1e-6)
+    assert int(np.argmax(blended)) == 3
+    assert faces[1]["probabilities"] == [0.1, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1]

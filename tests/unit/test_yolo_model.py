@@ -52,6 +52,20 @@ def test_finds_the_faces_of_the_group_photos(reader, photos_dir, manifest):
     assert total >= 20 and matched >= total / 2
 
 
+def test_a_second_emotion_read_keeps_the_boxes_and_changes_only_probabilities(photos_dir, manifest):
+    one_read, two_reads = yolo.YoloFaceReader(CARD), yolo.YoloFaceReader(CARD)
+    one_read.card["second_emotion_read"] = None
+    two_reads.card["second_emotion_read"] = {"side": 512, "min_confidence": 0.05, "min_iou": 0.5}
+    entry = next(e for e in manifest if e.get("boxes") and e["num_faces"] > 2)
+    rgb = np.asarray(Image.open(photos_dir / entry["file"]).convert("RGB"))
+    first, blended = one_read.read(rgb), two_reads.read(rgb)
+    assert len(first) > 2
+    assert [f["box"] for f in first] == [f["box"] for f in blended]
+    assert [f["confidence"] for f in first] == [f["confidence"] for f in blended]
+    assert all(abs(sum(f["probabilities"]) - 1) < 1e-6 for f in blended)
+    assert any(not np.allclose(a["probabilities"], b["probabilities"]) for a, b in zip(first, blended))
+
+
 @pytest.mark.parametrize("make", [
     lambda: np.full((480, 640, 3), 128, np.uint8),
     lambda: np.repeat(np.linspace(0, 255, 640, dtype=np.uint8)[None, :, None], 480, 0).repeat(3, 2),

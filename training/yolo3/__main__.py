@@ -72,6 +72,9 @@ def parse(argv):
     e.add_argument("--tune-threshold", action="store_true",
                    help="pick the confidence threshold with the best F1 on the synthetic val scenes")
     e.add_argument("--write-card", action="store_true", help="store the metrics (and threshold) in the card")
+    e.add_argument("--second-emotion-side", type=int, default=None,
+                   help="also read each found face's emotion from the photo letterboxed to this side and blend the "
+                        "two (0: one read); default: as the card says")
     e.add_argument("--scenes-only", action="store_true", help="skip photos and timing (no MTCNN needed)")
     e.add_argument("--no-mtcnn", action="store_true", help="photos with manifest boxes only, no MTCNN timing")
     c = sub.add_parser("calibrate", help="print MTCNN's median box on FER crops (scenes.CROP_TO_FACE)")
