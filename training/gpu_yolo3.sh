@@ -30,6 +30,6 @@ export MOODLENS_HARDWARE="${MOODLENS_HARDWARE:-1x $(nvidia-smi --query-gpu=name 
   --size 256 --max-face 216 --batch 64 --lr 2e-3 --workers 15 --loader-threads 6 --serve-size 416 --redraw-scenes --bald-heads 0.3 \
   --backbone /tmp/yolo3_backbone/backbone.keras \
   --fer-dir "$fer" --out "$out" --checkpoint-dir /tmp/yolo3_ckpt 2>&1 | tee "$out/train.log"
-"$py" -m training.yolo3 evaluate --card "$out/yolo3.json" --fer-dir "$fer" --scenes-only --tune-threshold \
+"$py" -m training.yolo3 evaluate --card "$out/yolo3.json" --fer-dir "$fer" --scenes-only --tune-threshold --second-emotion-side 512 \
   --write-card 2>&1 | tee "$out/evaluate.log"
 ls -la "$out"
