@@ -232,19 +232,25 @@ def timing(reader: YoloFaceReader, photos_dir: Path, mtcnn: Mtcnn | None, photo:
     result = {"photo": f"{photo} resized to 640x480", "yolo3_ms": _median_ms(lambda: reader.read(rgb), repeats)}
     if mtcnn is not None:
         result["mtcnn_detect_ms"] = _median_ms(lambda: mtcnn.detector.detect_faces(rgb), max(3, repeats // 3))
-        result["mtcnn_path_ms"] = _median_ms(lambda: _mtcnn_path(rgb), max(3, repeats // 3))
+        result["mtcnn_path_ms"] = _median_ms(_mtcnn_path(rgb), max(3, repeats // 3))
     return result
 
 
-def _mtcnn_path(rgb: np.ndarray, name: str = "inception-resnet") -> None:
+def _mtcnn_path(rgb: np.ndarray, name: str = "inception-resnet"):
     """What the default model does for a photo, as serving does it: MTCNN's faces, cropped and
-    classified in one batch."""
+    classified in one batch. The card and classifier are looked up once, outside the timed call, as
+    the yolo3 reader's are."""
     from predict import models, pipeline
     from predict.faces import square_crop
 
     card = models.resolve(name)
-    faces = pipeline.detect_faces(rgb)
-    pipeline.classify(faces, [square_crop(rgb, face, card.crop) for face in faces], models.classifier(card))
+    classifier = models.classifier(card)
+
+    def read() -> None:
+        faces = pipeline.detect_faces(rgb)
+        pipeline.classify(faces, [square_crop(rgb, face, card.crop) for face in faces], classifier)
+
+    return read
 
 
 def _median_ms(fn, repeats: int) -> float:
@@ -309,10 +315,8 @@ def run(args) -> dict:
         _print_threshold_table(sm["per_threshold"], pm["per_threshold"])
     _print_table(metrics)
     if args.write_card:
-        card = json.loads(card_path.read_text())
+        card = reader.card  # the card as evaluated, --second-emotion-side included
         card["thresholds"]["confidence"] = threshold
-        if args.second_emotion_side is not None:
-            card["second_emotion_read"] = reader.card["second_emotion_read"]
         # Fitted on the same val scenes; the factor is relative to the temperature the run used.
         card["temperature"] = round(card.get("temperature", 1.0) * em["temperature_factor"], 3)
         card["metrics"] = {**metrics, "command": "python -m training.yolo3 evaluate " + " ".join(sys.argv[2:]),
