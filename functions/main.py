@@ -1,55 +1,27 @@
 """Entry points, one per endpoint, as Cloud Functions and functions-framework expect them.
 
-Serve one: `functions-framework --source=functions/main.py --target=predict_api`.
-functions/server.py serves every name in __all__ at /<name> in one process.
+Serve one: `functions-framework --source=functions/main.py --target=predict_api`. The endpoints themselves live
+in moodlens.api; moodlens.app serves them all in one process.
 """
+
+import logging
 
 import functions_framework
 
-from history import api as history
-from predict import handlers
+from moodlens.api import ENDPOINTS
+from moodlens.settings import SettingsError, get_settings
 
-__all__ = [
-    "predict_api", "predict_upload_api", "predict_img_only_api", "models_api",
-    "history_api", "auth_config_api", "auth_signup_api", "auth_signin_api",
-]
+try:
+    get_settings()
+except SettingsError as error:
+    # Said once at start, in the log; every call then answers a JSON 503 naming the same setting.
+    logging.getLogger(__name__).error("invalid setting %s: every endpoint will answer 503 until it is fixed", error)
 
-
-@functions_framework.http
-def predict_api(request):
-    return handlers.predict_api(request)
-
-
-@functions_framework.http
-def predict_upload_api(request):
-    return handlers.predict_upload_api(request)
-
-
-@functions_framework.http
-def predict_img_only_api(request):
-    return handlers.predict_img_only_api(request)
-
-
-@functions_framework.http
-def models_api(request):
-    return handlers.models_api(request)
-
-
-@functions_framework.http
-def history_api(request):
-    return history.history_api(request)
-
-
-@functions_framework.http
-def auth_config_api(request):
-    return history.auth_config_api(request)
-
-
-@functions_framework.http
-def auth_signup_api(request):
-    return history.auth_signup_api(request)
-
-
-@functions_framework.http
-def auth_signin_api(request):
-    return history.auth_signin_api(request)
+predict_api = functions_framework.http(ENDPOINTS["predict_api"])
+predict_upload_api = functions_framework.http(ENDPOINTS["predict_upload_api"])
+predict_img_only_api = functions_framework.http(ENDPOINTS["predict_img_only_api"])
+models_api = functions_framework.http(ENDPOINTS["models_api"])
+history_api = functions_framework.http(ENDPOINTS["history_api"])
+auth_config_api = functions_framework.http(ENDPOINTS["auth_config_api"])
+auth_signup_api = functions_framework.http(ENDPOINTS["auth_signup_api"])
+auth_signin_api = functions_framework.http(ENDPOINTS["auth_signin_api"])

@@ -10,6 +10,8 @@ import keras
 import numpy as np
 from PIL import Image
 
+from moodlens.modelcard import Normalization
+
 PAD = 12  # edge-replicated border, so shifts, turns and zooms never show empty corners
 
 
@@ -57,15 +59,16 @@ def augment(faces: np.ndarray, rng: np.random.Generator, strength: float = 1.0) 
 
 
 class AugmentedFaces(keras.utils.PyDataset):
-    """Shuffled, augmented, normalised batches; batch k of epoch e depends only on (seed, e, k), so resumes repeat."""
+    """Shuffled, augmented batches, normalised as the card says serving will; batch k of epoch e depends only on
+    (seed, e, k), so resumes repeat."""
 
-    def __init__(self, images, targets, weights, batch_size, seed, normalization, strength=1.0, **kwargs):
+    def __init__(self, images, targets, weights, batch_size, seed, normalization: Normalization, strength=1.0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.strength = strength
         self.images, self.targets, self.weights = images, targets, weights
         self.batch_size, self.seed = batch_size, seed
-        self.scale = normalization["scale"] / normalization["std"]
-        self.offset = -normalization["mean"] / normalization["std"]
+        self.normalization = normalization
         self.set_epoch(0)
 
     def set_epoch(self, epoch: int) -> None:
@@ -78,4 +81,4 @@ class AugmentedFaces(keras.utils.PyDataset):
     def __getitem__(self, index):
         rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
         faces = augment(self.images[rows], np.random.default_rng([self.seed, self.epoch, index]), self.strength)
-        return (faces * self.scale + self.offset)[..., None], self.targets[rows], self.weights[rows]
+        return self.normalization.apply(faces)[..., None], self.targets[rows], self.weights[rows]

@@ -1,19 +1,20 @@
 """Per-face CPU latency (one core, batch 1) and file size of each shipped model: `python -m training.bench`.
 
-Times the serving code itself (functions/predict/models.py: normalisation, flip averaging, temperature), so the
+Times the serving code itself (moodlens.predict.classifier: normalisation, flip averaging, temperature), so the
 numbers are what a request pays per face once the model is loaded. Prints one line per model, then JSON.
 """
 import argparse
 import json
 import statistics
-import sys
 import time
 
 import numpy as np
 
-from training.data import REPO_ROOT, load
-
-sys.path.insert(0, str(REPO_ROOT / "functions"))
+from moodlens.modelcard import CLASSIFIER
+from moodlens.predict.catalog import available_cards
+from moodlens.predict.classifier import Classifier
+from training.data import load
+from training.evaluate import MODELS_DIR
 
 
 def one_core() -> None:
@@ -38,12 +39,10 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args(argv)
     one_core()
-    from predict.models import Classifier, available_cards
-
     face = load("val").images[:1]
     results = []
-    for name, card in available_cards(REPO_ROOT / "models").items():
-        if card.kind != "classifier":
+    for name, card in available_cards(MODELS_DIR).items():
+        if card.kind != CLASSIFIER:
             continue
         classifier = Classifier(card)
         crop = face[..., None]
@@ -51,9 +50,9 @@ def main(argv=None):
         result = {
             "model": name,
             "ms_per_face": round(time_ms(lambda: classifier.probabilities(crop), args.repeats), 2),
-            "ms_per_face_without_flip": round(time_ms(lambda: classifier.model.predict_on_batch(x), args.repeats), 2),
+            "ms_per_face_without_flip": round(time_ms(lambda: classifier.network.predict_on_batch(x), args.repeats), 2),
             "file_mb": round(card.weights.stat().st_size / 1e6, 2),
-            "parameters": int(classifier.model.count_params()),
+            "parameters": int(classifier.network.count_params()),
         }
         print(f"{name:17s} {result['ms_per_face']:6.2f} ms/face with flip averaging "
               f"({result['ms_per_face_without_flip']:.2f} without), {result['file_mb']:.1f} MB, "

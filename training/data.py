@@ -5,15 +5,13 @@ from pathlib import Path
 
 import numpy as np
 
-CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+from moodlens.modelcard import EMOTIONS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def shared_data_dir() -> Path:
-    """$MOODLENS_SHARED_DATA (the variable the functions' config reads too), else ../shared/data beside the repo.
-
-    Training is a separate tool from the functions and does not import their config; this is its one reader.
-    """
+    """$MOODLENS_SHARED_DATA, else ../shared/data beside the repo: the FER2013 arrays and the photos."""
     configured = os.environ.get("MOODLENS_SHARED_DATA")
     return Path(configured) if configured else REPO_ROOT.parent / "shared" / "data"
 
@@ -41,8 +39,8 @@ class FerSplit:
 def load_split(path) -> FerSplit:
     with np.load(path, allow_pickle=False) as arrays:
         classes = tuple(str(c) for c in arrays["classes"])
-        if classes != CLASSES:
-            raise ValueError(f"{path}: class order {classes} is not the FER order {CLASSES}")
+        if classes != EMOTIONS:
+            raise ValueError(f"{path}: class order {classes} is not the FER order {EMOTIONS}")
         ferplus = arrays["ferplus_label7"] if "ferplus_label7" in arrays else np.full(len(arrays["labels"]), -1)
         return FerSplit(arrays["images"], arrays["labels"].astype(np.int64), ferplus.astype(np.int64))
 
@@ -55,7 +53,7 @@ def load(name: str) -> FerSplit:
 
 def smoothed_targets(labels: np.ndarray, smoothing: float) -> np.ndarray:
     """One-hot targets with label smoothing: FER2013 labels are noisy (FER+ annotators disagree with ~1 in 4)."""
-    targets = np.full((len(labels), len(CLASSES)), smoothing / len(CLASSES), dtype=np.float32)
+    targets = np.full((len(labels), len(EMOTIONS)), smoothing / len(EMOTIONS), dtype=np.float32)
     targets[np.arange(len(labels)), labels] += 1.0 - smoothing
     return targets
 
@@ -66,7 +64,7 @@ def balancing_weights(labels: np.ndarray, power: float = 0.5) -> np.ndarray:
     A square-root re-weighting lifts the rare classes (disgust is 1.5 % of the data) without making the model
     say 'disgust' at every frown, which full inverse-frequency weighting does.
     """
-    counts = np.bincount(labels, minlength=len(CLASSES)).astype(np.float64)
+    counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
     per_class = (np.median(counts[counts > 0]) / np.maximum(counts, 1)) ** power
     weights = per_class[labels]
     return (weights / weights.mean()).astype(np.float32)

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from training import train
 from training.data import REPO_ROOT
+from training.evaluate import MODELS_DIR
 
 CHECKPOINTS = REPO_ROOT / "checkpoints"
 
-# Per model: (checkpoint folder, arguments of training.train after the name). Cycles 2+ start from models/<name>.keras.
+# Per model: (checkpoint folder, arguments of training.train after the name). Cycles 2+ start from the file the previous
+# cycle wrote, MODELS_DIR/<name>.keras (training.train's default --out).
 CYCLES = {
     "inception-resnet": [
         ("inception-resnet", ["--epochs", "12", "--learning-rate", "0.003"]),
@@ -45,7 +47,7 @@ def commands(name: str) -> list[tuple[Path, list[str]]]:
     """Each cycle's checkpoint folder and its training.train arguments."""
     steps = []
     for index, (folder, arguments) in enumerate(CYCLES[name]):
-        start = ["--init-from", str(REPO_ROOT / "models" / f"{name}.keras")] if index else []
+        start = ["--init-from", str(MODELS_DIR / f"{name}.keras")] if index else []
         steps.append((CHECKPOINTS / folder, [name, *arguments, *start, "--checkpoint-dir", str(CHECKPOINTS / folder)]))
     return steps
 

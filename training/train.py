@@ -1,8 +1,10 @@
 """Train a classifier from scratch: `python -m training.train <inception-resnet|mobilenetv2> [options]`.
 
-Reads FER2013 train/val, trains with host-side augmentation (training/augment.py), checkpoints every epoch (an interrupted run resumes
-from --checkpoint-dir), fits the calibration temperature on val, and writes models/<name>.keras + the model card
-models/<name>.json. Runs on any Keras 3 backend (tensorflow-cpu here, KERAS_BACKEND=jax or torch on a GPU).
+Reads FER2013 train/val, trains with host-side augmentation (training/augment.py), checkpoints every epoch (an
+interrupted run resumes from --checkpoint-dir), fits the calibration temperature on val through serving's Classifier,
+and writes functions/models/<name>.keras + the model card functions/models/<name>.json (moodlens.modelcard.write_card:
+a card serving cannot read is refused). Runs on any Keras 3 backend (tensorflow-cpu here, KERAS_BACKEND=jax or torch
+on a GPU).
 """
 import argparse
 import json
@@ -17,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from moodlens.modelcard import CLASSIFIER, EMOTIONS, calibrated_probabilities, parse_card, write_card
+from moodlens.predict.classifier import Classifier
 from training import data
-from training.evaluate import MODELS_DIR, fit_temperature, flip_averaged, logits_with_flip, metrics, normalise
+from training.evaluate import MODELS_DIR, fit_temperature, metrics
 
 DESCRIPTIONS = {
     "inception-resnet": "Inception-ResNet (stem, residual Inception blocks A/B/C with scaled residuals, reduction "
@@ -54,7 +58,7 @@ def recompute_batchnorm_statistics(model, faces) -> None:
 
 def start_from(args, checkpoint_dir: Path, resuming: bool):
     """With --init-from, keep a copy of the starting weights and card in the checkpoint folder: the run overwrites the
-    originals in models/ when it ends, and a resumed sitting must still find them. Returns the card's training record
+    originals in --out when it ends, and a resumed sitting must still find them. Returns the card's training record
     (its wall time is added to this run's), or None."""
     if not args.init_from:
         return None
@@ -167,7 +171,23 @@ def main(argv=None):
     if args.limit:
         train = train.subset(slice(0, args.limit))
     mean, std = float(train.images.mean() / 255), float(train.images.std() / 255)
-    normalization = {"scale": 1 / 255, "mean": round(mean, 4), "std": round(std, 4)}
+    # The card is built first: training feeds its normalisation, and the shipped network is measured through it.
+    args.out.mkdir(parents=True, exist_ok=True)
+    weights_path, card_path = args.out / f"{args.name}.keras", args.out / f"{args.name}.json"
+    card = {
+        "name": args.name,
+        "file": weights_path.name,
+        "kind": CLASSIFIER,
+        "description": DESCRIPTIONS[args.name],
+        "classes": list(EMOTIONS),
+        "input": {"height": 48, "width": 48, "channels": 1, "color": "grayscale",
+                  "normalization": {"scale": 1 / 255, "mean": round(mean, 4), "std": round(std, 4)}},
+        "output": "logits",
+        "test_time_flip": True,
+        "crop": CROP_RULE,
+    }
+    served = parse_card(card, card_path)
+    normalization = served.classifier_input.normalization
 
     keras.config.set_dtype_policy(args.dtype_policy)
     model = ARCHITECTURES[args.name]()
@@ -197,17 +217,15 @@ def main(argv=None):
     keras.config.set_dtype_policy("float32")
     shipped = ARCHITECTURES[args.name]()
     shipped.set_weights(model.get_weights())
-    card_input = {"input": {"normalization": normalization}}
-    recompute_batchnorm_statistics(shipped, normalise(train.images[:BATCHNORM_FACES], card_input))
-    val_x = normalise(val.images, card_input)
-    plain, mirrored = logits_with_flip(shipped, val_x)
+    recompute_batchnorm_statistics(shipped, normalization.apply(train.images[:BATCHNORM_FACES, ..., None]))
+    # Serving's classifier reads val: the card's accuracy is what serving delivers. The temperature is fitted on its
+    # raw logits, then the metrics use the probabilities serving reports at that temperature.
+    plain, mirrored = Classifier(served, network=shipped).logits(val.images[..., None])
     temperature = fit_temperature(plain, mirrored, val.labels)
-    no_flip = metrics(flip_averaged(plain, plain, temperature), val.labels, val.ferplus_label7)
-    result = metrics(flip_averaged(plain, mirrored, temperature), val.labels, val.ferplus_label7)
+    no_flip = metrics(calibrated_probabilities(plain, temperature), val.labels, val.ferplus_label7)
+    result = metrics(calibrated_probabilities(plain, temperature, mirrored), val.labels, val.ferplus_label7)
     clock = json.loads((checkpoint_dir / CLOCK_FILE).read_text())
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    weights_path = args.out / f"{args.name}.keras"
     shipped.save(weights_path)
     command = "python -m training.train " + " ".join(
         shlex.quote(a) for a in [args.name, "--epochs", str(clock["total_epochs"]), "--seed", str(args.seed),
@@ -216,17 +234,8 @@ def main(argv=None):
         + (["--init-from", str(args.init_from), "--checkpoint-dir", str(args.checkpoint_dir)] if args.init_from else [])
         + (["--dtype-policy", args.dtype_policy] if args.dtype_policy != "float32" else [])
         + (["--augmentation-strength", str(args.augmentation_strength)] if args.augmentation_strength != 1 else []))
-    card = {
-        "name": args.name,
-        "file": weights_path.name,
-        "kind": "classifier",
-        "description": DESCRIPTIONS[args.name],
-        "classes": list(data.CLASSES),
-        "input": {"height": 48, "width": 48, "channels": 1, "color": "grayscale", "normalization": normalization},
-        "output": "logits",
+    card.update({
         "temperature": temperature,
-        "test_time_flip": True,
-        "crop": CROP_RULE,
         "parameters": int(model.count_params()),
         "file_bytes": weights_path.stat().st_size,
         "metrics": {
@@ -258,10 +267,10 @@ def main(argv=None):
             "keras_backend": keras.backend.backend(),
             "keras_version": keras.__version__,
         },
-    }
+    })
     if previous_training:
         card["training"]["continued_from"] = previous_training
-    (args.out / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n")
+    write_card(card_path, card)
     print(json.dumps({"model": args.name, "accuracy": result["accuracy"], "per_class_recall": result["per_class_recall"],
                       "ece": result["ece"], "n": result["n"], "temperature": temperature,
                       "accuracy_without_flip": no_flip["accuracy"],

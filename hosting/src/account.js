@@ -1,6 +1,7 @@
 // Sign in / create account. The same form serves local accounts and Firebase Auth (session.js decides).
 import { $, setMessage, show } from "./lib/dom.js";
 import { renderHeader } from "./lib/layout.js";
+import { INVALID_EMAIL, PASSWORD_TOO_SHORT } from "./lib/messages.js";
 import { session } from "./lib/session.js";
 
 const MODES = {
@@ -47,8 +48,8 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const email = $("#email").value.trim();
   const password = $("#password").value;
-  if (!email || !$("#email").checkValidity()) return setMessage(message, "Enter a valid email address.");
-  if (password.length < 8) return setMessage(message, "The password needs at least 8 characters.");
+  if (!email || !$("#email").checkValidity()) return setMessage(message, INVALID_EMAIL);
+  if (password.length < 8) return setMessage(message, PASSWORD_TOO_SHORT);
   submit.disabled = true;
   submit.textContent = MODES[mode].busy;
   setMessage(message, "");

@@ -3,6 +3,7 @@ import { api } from "./lib/api.js";
 import { $, h, setMessage, show } from "./lib/dom.js";
 import { capitalize, EMOTION_COLORS } from "./lib/faces.js";
 import { renderHeader } from "./lib/layout.js";
+import { cameraMessage, NO_CAMERA_API } from "./lib/messages.js";
 import { loadModels, modelSelect } from "./lib/models.js";
 import { canvasToDataUrl } from "./lib/photo.js";
 import { session } from "./lib/session.js";
@@ -17,14 +18,6 @@ const overlay = $("#overlay");
 const message = $("#camera-message");
 const frame = document.createElement("canvas");
 const state = { stream: null, running: false, model: null, done: [], user: null };
-
-const CAMERA_ERRORS = {
-  NotAllowedError: "Camera access was blocked. Allow the camera for this site in your browser's settings, then press Start camera again.",
-  SecurityError: "Camera access was blocked. Allow the camera for this site in your browser's settings, then press Start camera again.",
-  NotFoundError: "No camera was found on this device. Connect one, or analyse a photo on the Upload page instead.",
-  OverconstrainedError: "No camera was found on this device. Connect one, or analyse a photo on the Upload page instead.",
-  NotReadableError: "The camera is in use by another app. Close it there, then press Start camera again.",
-};
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -70,7 +63,8 @@ function drawBoxes(faces, scale) {
     const labelTop = y - labelHeight >= 0 ? y - labelHeight : y + height;
     ctx.fillStyle = color;
     ctx.fillRect(left - line / 2, labelTop, ctx.measureText(label).width + padding * 2, labelHeight);
-    ctx.fillStyle = "#fff";
+    // Black, as the annotator draws its labels: the palette keeps black text readable on every emotion's colour.
+    ctx.fillStyle = "#000";
     ctx.fillText(label, left - line / 2 + padding, labelTop + padding);
   }
 }
@@ -125,7 +119,7 @@ async function loop() {
 async function start() {
   setMessage(message, "");
   if (!navigator.mediaDevices?.getUserMedia) {
-    setMessage(message, "This browser cannot use a camera on this page. Open Moodlens over https (or on localhost).");
+    setMessage(message, NO_CAMERA_API);
     return;
   }
   $("#start").disabled = true;
@@ -134,7 +128,7 @@ async function start() {
       video: { facingMode: "user", width: { ideal: 1280 }, height: { ideal: 720 } }, audio: false,
     });
   } catch (error) {
-    setMessage(message, CAMERA_ERRORS[error.name] ?? `The camera could not be started (${error.message || error.name}).`);
+    setMessage(message, cameraMessage(error));
     return;
   } finally {
     $("#start").disabled = false;

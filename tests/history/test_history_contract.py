@@ -7,8 +7,8 @@ import jwt
 import pytest
 from PIL import Image
 
-from history_helpers import FACES, bearer, photo_jpeg
-from history import records, store
+from tests.support.history import FACES, bearer, photo_jpeg
+from moodlens.history import records, store
 
 pytestmark = pytest.mark.function
 

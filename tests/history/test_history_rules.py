@@ -6,9 +6,9 @@ import urllib.request
 
 import pytest
 
-from history_helpers import FACES, photo_jpeg
-from history import store
-from history_emulators import PROJECT
+from tests.support.history import FACES, photo_jpeg
+from moodlens.history import store
+from tests.support.emulators import PROJECT
 
 pytestmark = pytest.mark.function
 

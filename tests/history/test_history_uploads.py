@@ -5,15 +5,16 @@ from concurrent.futures import ThreadPoolExecutor
 import jwt
 import pytest
 
-import history_emulators as emulators
-from history_helpers import bearer, firebase_settings, firebase_user
-from history import backend as backend_module
-from history import records
+from tests.support import emulators
+from tests.support.history import bearer, firebase_settings, firebase_user
+from moodlens import services
+from moodlens.app import create_app
+from moodlens.history import records
 
 pytestmark = pytest.mark.function
 
 PHOTO = "dlib_2009_004587.jpg"  # 400x500, two faces: small enough to run twenty times
-SAVE_ERROR = {"error": "failed to save prediction, try again"}
+SAVE_ERROR = {"error": "failed to save prediction, try again", "code": "save_failed"}
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +83,9 @@ def test_bad_token_is_401_and_saves_nothing(active, client, new_user, photo):
 
 def test_twenty_parallel_uploads_give_twenty_records(active, client, new_user, photo):
     user = new_user()
-    import server
 
     def one(i):
-        return upload(server.create_app().test_client(), photo, user, img_name=f"parallel {i}")
+        return upload(create_app().test_client(), photo, user, img_name=f"parallel {i}")
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         responses = list(pool.map(one, range(20)))
@@ -99,10 +99,10 @@ def test_twenty_parallel_uploads_give_twenty_records(active, client, new_user, p
 def own_storage(emulator_hosts):
     """A storage emulator of the test's own, to stop and start again under a running app."""
     emulator = emulators.storage().start()
-    built = backend_module.build(firebase_settings(emulator_hosts, storage_host=emulator.host))
-    backend_module.use(built)
+    built = services.build(firebase_settings(emulator_hosts, storage_host=emulator.host))
+    services.use(built)
     yield emulator, built
-    backend_module.use(None)
+    services.use(None)
     emulator.stop()
 
 
@@ -126,9 +126,9 @@ def test_record_write_failure_removes_written_images(emulator_hosts, client, pho
     firestore = emulators.firestore().start()
     # The Firestore client reads its emulator address once, when it is made: point this backend at its own.
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore.host)
-    built = backend_module.build(firebase_settings(emulator_hosts, firestore_host=firestore.host))
+    built = services.build(firebase_settings(emulator_hosts, firestore_host=firestore.host))
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", emulator_hosts.firestore.host)
-    backend_module.use(built)
+    services.use(built)
     try:
         user = firebase_user(emulator_hosts.auth.host)
         firestore.stop()
@@ -136,5 +136,5 @@ def test_record_write_failure_removes_written_images(emulator_hosts, client, pho
         assert (response.status_code, response.get_json()) == (503, SAVE_ERROR)
         assert list(built.store.bucket.list_blobs(prefix=f"users/{user.uid}/")) == []
     finally:
-        backend_module.use(None)
+        services.use(None)
         firestore.stop()

@@ -4,11 +4,10 @@ import os
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def parse(argv):
-    from training.data import fer_dir, shared_data_dir
+    from training.data import REPO_ROOT, fer_dir, shared_data_dir
+    from training.evaluate import MODELS_DIR
 
     parser = argparse.ArgumentParser(prog="python -m training.yolo3")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -42,11 +41,11 @@ def parse(argv):
     start.add_argument("--backbone", default=None,
                        help="backbone.keras from `pretrain`: the detector's backbone starts from its weights")
     start.add_argument("--init-from", default=None,
-                       help="a trained detector (models/yolo3.keras beside its card): a further cycle from its "
+                       help="a trained detector (functions/models/yolo3.keras beside its card): a further cycle from its "
                             "weights and anchors; the card keeps the earlier training record")
     t.add_argument("--fer-dir", default=str(fer_dir()))
-    t.add_argument("--out", default=str(REPO / "models"))
-    t.add_argument("--checkpoint-dir", default=str(REPO / "checkpoints" / "yolo3"))
+    t.add_argument("--out", default=str(MODELS_DIR))
+    t.add_argument("--checkpoint-dir", default=str(REPO_ROOT / "checkpoints" / "yolo3"))
     t.add_argument("--workers", type=int, default=max(1, min(16, (os.cpu_count() or 2) - 1)),
                    help="processes generating scenes")
     t.add_argument("--loader-threads", type=int, default=1, help="threads building batches during fit")
@@ -62,9 +61,9 @@ def parse(argv):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--fer-dir", default=str(fer_dir()))
     p.add_argument("--limit", type=int, default=None, help="use only the first N faces of each split (smoke runs)")
-    p.add_argument("--checkpoint-dir", default=str(REPO / "checkpoints" / "yolo3-backbone"))
+    p.add_argument("--checkpoint-dir", default=str(REPO_ROOT / "checkpoints" / "yolo3-backbone"))
     e = sub.add_parser("evaluate", help="print the issue's table for the shipped model, end with one JSON line")
-    e.add_argument("--card", default=str(REPO / "models" / "yolo3.json"))
+    e.add_argument("--card", default=str(MODELS_DIR / "yolo3.json"))
     e.add_argument("--fer-dir", default=str(fer_dir()))
     e.add_argument("--photos-dir", default=str(shared_data_dir() / "photos"))
     e.add_argument("--val-limit", type=int, default=None, help="use only this many val faces")

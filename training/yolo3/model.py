@@ -1,7 +1,7 @@
 """Tiny-YOLOv3-style face detector + emotion classifier, in backend-agnostic Keras 3.
 
 The saved network holds only built-in layers and returns the raw head tensors, one per scale,
-(N, H/stride, W/stride, anchors * (5 + classes)); decoding and NMS live in functions/predict/yolo.py.
+(N, H/stride, W/stride, anchors * (5 + classes)); decoding and NMS live in moodlens.predict.yolo.
 Per anchor the channels are: objectness logit, x and y offset logits, log width and height
 relative to the anchor, class logits.
 """
@@ -11,9 +11,11 @@ import numpy as np
 import keras
 from keras import layers, ops
 
+from moodlens.modelcard import EMOTIONS
+
 STRIDES = (8, 16, 32)
 ANCHORS_PER_SCALE = 3
-NUM_CLASSES = 7
+NUM_CLASSES = len(EMOTIONS)
 BACKBONE = "backbone"
 CHANNELS = 5 + NUM_CLASSES
 # x = pixel / 127.5 - 1, done inside the model so serving feeds plain 0..255 gray values.

@@ -12,13 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
+from moodlens.modelcard import Normalization
+from moodlens.ops import softmax
 from training import data, evaluate
 from training.train import BACKUP_DIR, CLOCK_FILE, CosineWithWarmup, make_callbacks
 from training.yolo3 import model as net
 from training.yolo3 import scenes
 
 # The network rescales 0..255 itself (model.INPUT_SCALE): feed the augmented faces unchanged.
-RAW_PIXELS = {"scale": 1.0, "mean": 0.0, "std": 1.0}
+RAW_PIXELS = Normalization(scale=1.0, mean=0.0, std=1.0)
 WEIGHTS, CARD = "backbone.keras", "backbone.json"
 
 
@@ -51,7 +53,7 @@ def pretrain(args) -> dict:
     clock = json.loads((checkpoint_dir / CLOCK_FILE).read_text())
 
     logits = model.predict(val_faces[..., None].astype(np.float32), batch_size=256, verbose=0)
-    result = evaluate.metrics(evaluate.softmax(logits), val_labels)
+    result = evaluate.metrics(softmax(logits), val_labels)
     record = {
         "task": "emotion classification of whole 48 px FER2013 train faces (backbone + global pooling + dense)",
         "command": f"python -m training.yolo3 pretrain --epochs {clock['total_epochs']} --batch {args.batch} "

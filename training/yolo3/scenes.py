@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from training.data import CLASSES, fer_dir
+from moodlens.modelcard import EMOTIONS
+from training.data import fer_dir
 
 FACE = 48
 FERPLUS_NOT_A_FACE = 9
@@ -456,7 +457,7 @@ def _chunk(args) -> tuple[np.ndarray, list, list]:
 def _sampling_probs(labels: np.ndarray, balance: float) -> np.ndarray:
     """Per-face sampling probability: class frequency raised to (1 - balance), so rare classes
     (disgust) are seen more often without being repeated so much that they are memorised."""
-    counts = np.bincount(labels, minlength=len(CLASSES)).astype(np.float64)
+    counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
     per_class = counts ** (1.0 - balance)
     p = per_class[labels] / counts[labels]
     return p / p.sum()

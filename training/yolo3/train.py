@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import keras
 
+from moodlens.modelcard import EMOTIONS, ONE_PASS, write_card
 from training.yolo3 import model as net
 from training.yolo3 import scenes
 
@@ -240,7 +241,7 @@ def train(args) -> dict:
     card = make_card(args, recipe, anchors, wall_s, gen_s, state.get("history", []), state.get("epoch", 0),
                      state.get("backbone"), state.get("continued_from"))
     card_path = out_dir / f"{CARD_NAME}.json"
-    card_path.write_text(json.dumps(card, indent=1) + "\n")
+    write_card(card_path, card)
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) and {card_path}", flush=True)
     return card
 
@@ -261,8 +262,8 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
     return {
         "name": CARD_NAME,
         "file": f"{CARD_NAME}.keras",
-        "kind": "detector-classifier",
-        "classes": scenes.CLASSES,
+        "kind": ONE_PASS,
+        "classes": list(EMOTIONS),
         "input": {
             "channels": 1,
             "gray": "ITU-R 601-2 luma of the RGB photo (PIL 'L')",

@@ -8,21 +8,11 @@ import {
   signInWithEmailAndPassword,
   signOut,
 } from "firebase/auth";
-
-const MESSAGES = {
-  "auth/email-already-in-use": "An account with this email already exists.",
-  "auth/invalid-email": "Enter a valid email address.",
-  "auth/weak-password": "Choose a longer password (at least 6 characters).",
-  "auth/invalid-credential": "Wrong email or password.",
-  "auth/wrong-password": "Wrong email or password.",
-  "auth/user-not-found": "Wrong email or password.",
-  "auth/too-many-requests": "Too many attempts. Wait a minute and try again.",
-  "auth/network-request-failed": "Can't reach the sign-in service. Check your connection.",
-};
+import { firebaseAuthMessage } from "./messages.js";
 
 function explained(call) {
   return call.catch((error) => {
-    throw new Error(MESSAGES[error.code] || "Signing in failed. Try again.");
+    throw new Error(firebaseAuthMessage(error));
   });
 }
 

@@ -1,6 +1,7 @@
 // The models on offer, as their cards describe them (/models_api): the pages never hard-code a model's figures.
 import { api } from "./api.js";
 import { formatPercent, h } from "./dom.js";
+import { NO_MODELS } from "./messages.js";
 
 const TITLES = { "inception-resnet": "Inception-ResNet", mobilenetv2: "MobileNetV2", yolo3: "YOLOv3" };
 const STORAGE_KEY = "moodlens.model";
@@ -9,7 +10,7 @@ export const modelTitle = (name) => TITLES[name] ?? name;
 
 export async function loadModels() {
   const { models, default: fallback } = await api("/models_api");
-  if (!models.length) throw new Error("No model is installed on the server yet.");
+  if (!models.length) throw new Error(NO_MODELS);
   const saved = localStorage.getItem(STORAGE_KEY);
   const names = models.map((model) => model.name);
   const chosen = [saved, fallback].find((name) => names.includes(name)) ?? names[0];

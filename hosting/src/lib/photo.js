@@ -1,5 +1,5 @@
 // Turning a chosen file into what the API takes, checked in the browser first so a wrong file fails at once.
-import { IMAGE_MESSAGE } from "./api.js";
+import { FILE_UNREADABLE, IMAGE_MESSAGE } from "./messages.js";
 
 const SENT_AS_IS = ["image/jpeg", "image/png", "image/webp"];
 // Under the server's 10 MB image limit with room to spare; larger photos are re-encoded smaller.
@@ -12,7 +12,7 @@ function readAsDataUrl(blob) {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onload = () => resolve(reader.result);
-    reader.onerror = () => reject(new PhotoError("That file could not be read. Choose it again."));
+    reader.onerror = () => reject(new PhotoError(FILE_UNREADABLE));
     reader.readAsDataURL(blob);
   });
 }

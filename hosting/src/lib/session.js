@@ -1,6 +1,7 @@
 // Who is signed in. The server says how accounts work (/auth_config_api): Firebase Auth on Firebase, the
-// embedded server's local accounts otherwise. Pages only see this one interface.
-import { api } from "./api.js";
+// embedded server's local accounts otherwise. Pages only see this one interface. It calls the server through
+// http.js, not api.js: api.js asks this module for the token, so the dependency runs one way.
+import { request } from "./http.js";
 
 const STORAGE_KEY = "moodlens.session";
 const listeners = new Set();
@@ -42,10 +43,10 @@ function localBackend() {
       return stored()?.token ?? null;
     },
     async signIn(email, password) {
-      keep(await api("/auth_signin_api", { method: "POST", body: { email, password } }));
+      keep(await request("/auth_signin_api", { method: "POST", body: { email, password } }));
     },
     async signUp(email, password) {
-      keep(await api("/auth_signup_api", { method: "POST", body: { email, password } }));
+      keep(await request("/auth_signup_api", { method: "POST", body: { email, password } }));
     },
     async signOut() {
       localStorage.removeItem(STORAGE_KEY);
@@ -55,7 +56,7 @@ function localBackend() {
 }
 
 function backend() {
-  backendPromise ??= api("/auth_config_api").then(async (config) => {
+  backendPromise ??= request("/auth_config_api").then(async (config) => {
     if (config.mode !== "firebase") return localBackend();
     // The Firebase SDK is a separate chunk, downloaded only where the app runs on Firebase.
     const { firebaseBackend } = await import("./firebase-session.js");

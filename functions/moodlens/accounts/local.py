@@ -1,0 +1,67 @@
+"""Local accounts: e-mail and password, kept in the embedded database beside the history, with signed tokens."""
+
+import secrets
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+
+from moodlens import sqlite
+from moodlens.accounts import passwords
+from moodlens.accounts.errors import AccountError, InvalidToken
+from moodlens.accounts.tokens import TokenSigner
+from moodlens.accounts.uid import is_valid_uid
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    uid TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+"""
+
+
+def _wrong_credentials() -> AccountError:
+    return AccountError(401, "wrong_credentials", "wrong email or password")
+
+
+class LocalAccounts:
+    mode = "local"
+
+    def __init__(self, db_path: Path, signer: TokenSigner):
+        self.db_path = db_path
+        self.signer = signer
+        sqlite.create(db_path, _SCHEMA)
+        # Unknown e-mails still cost one verification, so timing does not tell which accounts exist.
+        self._dummy_hash = passwords.hash_password(secrets.token_hex(16))
+
+    def sign_up(self, email: object, password: object) -> dict:
+        email = passwords.checked_email(email)
+        passwords.check_password(password)
+        assert isinstance(password, str)
+        uid = uuid.uuid4().hex
+        with sqlite.connect(self.db_path) as conn:
+            inserted = conn.execute(
+                "INSERT OR IGNORE INTO users (uid, email, password_hash, created) VALUES (?, ?, ?, ?)",
+                (uid, email, passwords.hash_password(password), int(time.time()))).rowcount
+        if not inserted:
+            raise AccountError(409, "email_taken", "an account with this email already exists")
+        return self.signer.issue(uid, email)
+
+    def sign_in(self, email: object, password: object) -> dict:
+        if not isinstance(email, str) or not isinstance(password, str) or len(password) > passwords.PASSWORD_MAX:
+            raise _wrong_credentials()
+        with sqlite.connect(self.db_path) as conn:
+            row: sqlite3.Row | None = conn.execute(
+                "SELECT uid, email, password_hash FROM users WHERE email = ?", (email.strip(),)).fetchone()
+        matches = passwords.password_matches(row["password_hash"] if row else self._dummy_hash, password)
+        if row is None or not matches:
+            raise _wrong_credentials()
+        return self.signer.issue(row["uid"], row["email"])
+
+    def verify(self, token: str) -> str:
+        uid = self.signer.verify(token)
+        if not is_valid_uid(uid):
+            raise InvalidToken("unsupported account id")
+        return uid

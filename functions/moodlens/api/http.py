@@ -1,0 +1,130 @@
+"""JSON answers, errors, CORS and request bodies, shared by every endpoint."""
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+
+import flask
+
+from moodlens.settings import Settings, SettingsError, get_settings
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """Raised anywhere below a handler to answer `{"error": message, "code": code}` with `status`.
+
+    `message` is the contract's English text (clients match it); `code` is stable and machine-readable, and is
+    what the pages key their own wording on."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def parse_error() -> ApiError:
+    return ApiError(400, "invalid_json", "failed to parse json, invalid format")
+
+
+def image_error(status: int = 400) -> ApiError:
+    return ApiError(status, "invalid_image" if status == 400 else "too_large",
+                    "failed to process image, try another image")
+
+
+def error_body(status: int, code: str, message: str) -> flask.Response:
+    return json_response({"error": message, "code": code}, status)
+
+
+def json_response(payload: dict, status: int = 200) -> flask.Response:
+    return flask.Response(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def _cors_headers(request: flask.Request, settings: Settings, methods: tuple[str, ...]) -> dict[str, str]:
+    allowed = settings.allowed_origins
+    origin = request.headers.get("Origin")
+    if "*" in allowed:
+        allow_origin = "*"
+    elif origin in allowed:
+        allow_origin = origin
+    else:
+        return {}
+    return {
+        "Access-Control-Allow-Origin": allow_origin,
+        "Access-Control-Allow-Methods": ", ".join(methods + ("OPTIONS",)),
+        "Access-Control-Allow-Headers": "Content-Type, Authorization",
+        "Access-Control-Max-Age": "3600",
+        "Vary": "Origin",
+    }
+
+
+Handler = Callable[[flask.Request, Settings], dict]
+
+
+def http_endpoint(*methods: str) -> Callable[[Handler], Callable[[flask.Request], flask.Response]]:
+    """Turns `handler(request, settings) -> dict` into an HTTP function: settings, CORS, preflight, 405, JSON errors.
+
+    Used as `@http_endpoint("POST")`; the handler answers a dict (HTTP 200) or raises ApiError."""
+
+    def decorate(handler: Handler) -> Callable[[flask.Request], flask.Response]:
+        @functools.wraps(handler)
+        def endpoint(request: flask.Request) -> flask.Response:
+            try:
+                settings = get_settings()
+            except SettingsError as error:
+                # Logged at start by main.py too; every call names the setting until it is fixed.
+                log.error("refusing %s: invalid setting %s", handler.__name__, error)
+                return error_body(503, "misconfigured", f"server misconfigured: {error.variable}: {error.reason}")
+            headers = _cors_headers(request, settings, methods)
+            if request.method == "OPTIONS":
+                response = flask.Response(status=204)
+            elif request.method not in methods:
+                response = error_body(405, "method_not_allowed", "method not allowed")
+                response.headers["Allow"] = ", ".join(methods + ("OPTIONS",))
+            else:
+                try:
+                    response = json_response(handler(request, settings))
+                except ApiError as error:
+                    response = error_body(error.status, error.code, error.message)
+                except Exception:
+                    # A bug must still answer JSON; the traceback goes to the log, never to the client.
+                    log.exception("unhandled error in %s", handler.__name__)
+                    response = error_body(500, "internal", "internal error")
+            response.headers.update(headers)
+            return response
+
+        return endpoint
+
+    return decorate
+
+
+def read_body(request: flask.Request, limit: int) -> bytes:
+    """The request body, refused with 413 past `limit` bytes without reading it all."""
+    # Read by hand rather than through request.max_content_length: functions-framework drains the body again
+    # after the response, and that drain would raise the same 413 once more, outside any handler.
+    if request.content_length is not None and request.content_length > limit:
+        raise image_error(413)
+    chunks, size = [], 0
+    while chunk := request.stream.read(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise image_error(413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_json_object(request: flask.Request, settings: Settings) -> dict:
+    try:
+        payload = json.loads(read_body(request, settings.max_body_bytes))
+    except (ValueError, RecursionError):
+        raise parse_error() from None
+    if not isinstance(payload, dict):
+        raise parse_error()
+    return payload
+
+
+def bearer_token(request: flask.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None

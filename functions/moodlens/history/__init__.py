@@ -1,0 +1,1 @@
+"""Saved predictions: what a record is, the storage interface, and its SQLite and Firebase implementations."""

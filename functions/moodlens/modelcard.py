@@ -1,0 +1,202 @@
+"""The model card: the one contract between training, which writes it, and serving, which reads it.
+
+A card is the JSON file beside each weight file (`functions/models/<name>.json`). It says what the network is,
+what it expects (input size, normalisation, how a face is cropped) and how good it is (`metrics.accuracy`, the
+headline figure, measured on the data `metrics.data` names). Serving hard-codes none of this. Training builds
+the card as a dict and saves it through `write_card`, which refuses a card that serving could not read.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from moodlens.ops import softmax
+
+# The FER2013 class order: every card, data file and network output uses it.
+EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+# Kinds of model. CLASSIFIER: a face detector finds faces, the network reads each crop.
+# ONE_PASS: the network finds the faces and reads them in one pass over the photo.
+CLASSIFIER = "classifier"
+ONE_PASS = "detector-classifier"
+KINDS = (CLASSIFIER, ONE_PASS)
+
+
+class CardError(ValueError):
+    """A card that serving cannot use."""
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """uint8 pixels -> network input: (pixels * scale - mean) / std."""
+
+    scale: float
+    mean: float
+    std: float
+
+    def apply(self, pixels: np.ndarray) -> np.ndarray:
+        return (pixels.astype(np.float32) * np.float32(self.scale) - np.float32(self.mean)) / np.float32(self.std)
+
+
+@dataclass(frozen=True)
+class ClassifierInput:
+    width: int
+    height: int
+    channels: int  # 1: ITU-R 601 luma, as in FER2013
+    normalization: Normalization
+    test_time_flip: bool  # average each face's probabilities with its mirror image's
+
+
+@dataclass(frozen=True)
+class CropRule:
+    """How a detected face becomes a classifier's input, so serving frames faces as training did: rotate so the
+    eyes are level (align_eyes), then a square of side box_scale * max(w, h) centred center_dy * h below the
+    box's centre."""
+
+    align_eyes: bool = False
+    box_scale: float = 1.0
+    center_dy: float = 0.0
+
+
+# One-pass readers without a crop rule show the user their detector's box.
+PLAIN_CROP = CropRule()
+
+
+@dataclass(frozen=True)
+class SecondRead:
+    """A second, enlarged read of the photo whose emotions blend into the faces the first read found."""
+
+    side: int
+    min_confidence: float
+    min_iou: float
+
+
+@dataclass(frozen=True)
+class OnePassInput:
+    side: int  # the photo is letterboxed to side x side
+    pad_value: float
+    anchors: np.ndarray  # (strides * anchors_per_scale, 2): width, height in network pixels
+    strides: tuple[int, ...]
+    confidence: float  # objectness threshold
+    nms_iou: float
+    min_side: float  # faces narrower or shorter than this (photo pixels) are dropped
+    second_read: SecondRead | None
+
+
+@dataclass(frozen=True, eq=False)
+class ModelCard:
+    path: Path  # where the card was read from; the weights sit beside it
+    raw: Mapping[str, Any]  # the whole file, for what only people and training read (metrics, training record)
+    name: str
+    kind: str
+    classes: tuple[str, ...]
+    description: str
+    temperature: float  # logits are divided by it before the softmax (fitted on val)
+    crop: CropRule
+    accuracy: float | None  # the headline figure, metrics.accuracy
+    classifier_input: ClassifierInput | None  # set for CLASSIFIER cards
+    one_pass_input: OnePassInput | None  # set for ONE_PASS cards
+
+    @property
+    def weights(self) -> Path:
+        return self.path.parent / self.raw["file"]
+
+
+def parse_card(raw: Mapping[str, Any], path: Path) -> ModelCard:
+    """The typed card; CardError says what is missing or wrong."""
+    try:
+        return _parse(raw, path)
+    except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, CardError):
+            raise
+        raise CardError(f"{path}: {type(error).__name__} {error}") from None
+
+
+def _parse(raw: Mapping[str, Any], path: Path) -> ModelCard:
+    if sorted(raw["classes"]) != sorted(EMOTIONS):
+        raise CardError(f"{path}: classes {raw['classes']} are not the 7 emotions")
+    kind = raw["kind"]
+    if kind not in KINDS:
+        raise CardError(f"{path}: unknown kind {kind!r}")
+    if not isinstance(raw["file"], str) or "/" in raw["file"]:
+        raise CardError(f"{path}: 'file' must name a file beside the card")
+    temperature = float(raw.get("temperature", 1.0))
+    if temperature <= 0:
+        raise CardError(f"{path}: temperature must be positive")
+    accuracy = raw.get("metrics", {}).get("accuracy")
+    if accuracy is not None and not 0 <= accuracy <= 1:
+        raise CardError(f"{path}: metrics.accuracy must be a fraction")
+    crop = raw.get("crop")
+    return ModelCard(
+        path=path,
+        raw=raw,
+        name=str(raw["name"]),
+        kind=kind,
+        classes=tuple(raw["classes"]),
+        description=str(raw.get("description", "")),
+        temperature=temperature,
+        crop=PLAIN_CROP if crop is None else CropRule(bool(crop["align_eyes"]), float(crop["box_scale"]),
+                                                      float(crop["center_dy"])),
+        accuracy=None if accuracy is None else float(accuracy),
+        classifier_input=_classifier_input(raw) if kind == CLASSIFIER else None,
+        one_pass_input=_one_pass_input(raw) if kind == ONE_PASS else None,
+    )
+
+
+def _classifier_input(raw: Mapping[str, Any]) -> ClassifierInput:
+    spec, norm = raw["input"], raw["input"]["normalization"]
+    if raw.get("output", "logits") != "logits":
+        raise CardError(f"classifier output {raw['output']!r}: serving reads logits")
+    return ClassifierInput(int(spec["width"]), int(spec["height"]), int(spec["channels"]),
+                           Normalization(float(norm["scale"]), float(norm["mean"]), float(norm["std"])),
+                           bool(raw.get("test_time_flip", False)))
+
+
+def _one_pass_input(raw: Mapping[str, Any]) -> OnePassInput:
+    thresholds, second = raw["thresholds"], raw.get("second_emotion_read")
+    anchors = np.asarray(raw["anchors"], np.float64)
+    strides = tuple(int(s) for s in raw["strides"])
+    if anchors.ndim != 2 or anchors.shape[1] != 2 or len(anchors) % len(strides):
+        raise CardError("anchors must be (width, height) pairs, the same number per stride")
+    return OnePassInput(
+        side=int(raw["input"]["side"]),
+        pad_value=float(raw["input"]["pad_value"]),
+        anchors=anchors,
+        strides=strides,
+        confidence=float(thresholds["confidence"]),
+        nms_iou=float(thresholds["nms_iou"]),
+        min_side=float(thresholds.get("min_side", 1)),
+        second_read=SecondRead(int(second["side"]), float(second["min_confidence"]), float(second["min_iou"]))
+        if second else None,
+    )
+
+
+def read_card(path: Path) -> ModelCard:
+    try:
+        raw = json.loads(Path(path).read_text())
+    except ValueError as error:
+        raise CardError(f"{path}: not JSON ({error})") from None
+    if not isinstance(raw, dict):
+        raise CardError(f"{path}: not a JSON object")
+    return parse_card(raw, Path(path))
+
+
+def write_card(path: Path, raw: Mapping[str, Any]) -> ModelCard:
+    """Checks the card as serving will read it, then writes it."""
+    card = parse_card(raw, Path(path))
+    Path(path).write_text(json.dumps(raw, indent=1) + "\n")
+    return card
+
+
+def calibrated_probabilities(logits: np.ndarray, temperature: float,
+                             mirrored_logits: np.ndarray | None = None) -> np.ndarray:
+    """What serving reports for faces with these (N, classes) logits: the softmax at the card's temperature,
+    averaged with that of their mirror images when the card asks for test-time flip."""
+    probabilities = softmax(logits, temperature)
+    if mirrored_logits is not None:
+        probabilities = (probabilities + softmax(mirrored_logits, temperature)) / 2
+    return probabilities / probabilities.sum(axis=-1, keepdims=True)

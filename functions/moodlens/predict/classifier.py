@@ -1,0 +1,56 @@
+"""A face classifier applied exactly as its card says: normalisation, test-time flip, temperature.
+
+Training evaluates its models through this class too, so the accuracy on a card is what serving delivers.
+"""
+
+import numpy as np
+
+from moodlens.modelcard import ClassifierInput, ModelCard, calibrated_probabilities
+
+# Faces per network call: bounds memory when training evaluates thousands of faces at once.
+CHUNK = 256
+
+
+class Classifier:
+    def __init__(self, card: ModelCard, network=None):
+        """`network`: an already loaded Keras model (training, before it saves one); else the card's weights."""
+        if card.classifier_input is None:
+            raise ValueError(f"{card.name} is not a classifier")
+        self.card = card
+        self.input: ClassifierInput = card.classifier_input
+        if network is None:
+            import keras
+
+            network = keras.saving.load_model(card.weights, compile=False)
+            # predict_on_batch runs a compiled graph, several times faster than an eager call on a CPU. It traces
+            # once for the first batch size and once more, for any size, at the second: pay both at load time.
+            for batch in (1, 2):
+                network.predict_on_batch(np.zeros((batch, *self.pixel_shape), np.float32))
+        self.network = network
+
+    @property
+    def pixel_shape(self) -> tuple[int, int, int]:
+        return self.input.height, self.input.width, self.input.channels
+
+    def logits(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """pixels: (N, H, W, C) uint8 crops. The logits of each face, and of its mirror image when the card
+        asks for test-time flip (None otherwise)."""
+        flip = self.input.test_time_flip
+        plain, mirrored = [], []
+        for start in range(0, len(pixels), CHUNK):
+            x = self.input.normalization.apply(pixels[start:start + CHUNK])
+            n = len(x)
+            # Face and mirror in one call: one network run per photo.
+            out = np.asarray(self.network.predict_on_batch(np.concatenate([x, x[:, :, ::-1]]) if flip else x),
+                             np.float64)
+            plain.append(out[:n])
+            mirrored.append(out[n:])
+        if not plain:
+            empty = np.zeros((0, len(self.card.classes)))
+            return empty, empty if flip else None
+        return np.concatenate(plain), np.concatenate(mirrored) if flip else None
+
+    def probabilities(self, pixels: np.ndarray) -> np.ndarray:
+        """(N, 7) probabilities in the card's class order."""
+        plain, mirrored = self.logits(pixels)
+        return calibrated_probabilities(plain, self.card.temperature, mirrored)

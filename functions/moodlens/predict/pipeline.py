@@ -1,0 +1,78 @@
+"""Photo bytes in, labelled faces and an annotated photo out. No HTTP and no storage here.
+
+decode -> find faces (the card's FaceFinder: detector + classifier, or a one-pass reader) -> annotate. Every
+finder ends in the same list of `Face`, so annotation and encoding are shared.
+"""
+
+import functools
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from moodlens.modelcard import ModelCard
+from moodlens.predict import annotate, image_io
+from moodlens.predict.faces import Face
+from moodlens.predict.finders import finder_for
+from moodlens.settings import Settings
+
+
+@dataclass
+class Prediction:
+    card: ModelCard  # the model that actually ran, whatever was asked for
+    source: bytes  # the photo as uploaded
+    image: Image.Image  # upright RGB
+    faces: list[Face]
+    annotated: Image.Image | None  # None when no face was found
+    jpeg_quality: int
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def model(self) -> str:
+        return self.card.name
+
+    @functools.cached_property
+    def annotated_jpeg(self) -> bytes | None:
+        return image_io.jpeg_bytes(self.annotated, self.jpeg_quality) if self.annotated else None
+
+    def ranking(self, face: Face) -> list[dict]:
+        """All emotions with their probabilities, most probable first."""
+        assert face.probabilities is not None
+        order = np.argsort(-face.probabilities, kind="stable")
+        return [{"emotion": self.card.classes[i], "probability": float(face.probabilities[i])} for i in order]
+
+    def face_image(self, face: Face, side: int) -> Image.Image:
+        """The face as shown to the user: its square crop at side x side."""
+        assert face.square is not None
+        return face.square.resized(side, side)
+
+
+class _Clock:
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+        self._start = self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round((now - self._last) * 1000, 1)
+        self._last = now
+
+    def total(self) -> dict[str, float]:
+        return {**self.timings, "total": round((time.perf_counter() - self._start) * 1000, 1)}
+
+
+def run(source: bytes, card: ModelCard, settings: Settings) -> Prediction:
+    """Raises image_io.ImageRejected for bytes that are not an acceptable photo."""
+    clock = _Clock()
+    image = image_io.decode(source, settings.max_image_pixels)
+    clock.lap("decode")
+    finder = finder_for(card, settings.detect_max_side, settings.min_face_confidence)
+    faces = finder.detect(np.asarray(image))
+    clock.lap("detect")
+    if finder.classifies_separately:
+        finder.classify(faces)
+        clock.lap("classify")
+    annotated = annotate.draw(image, faces, card.classes, settings.annotated_max_side) if faces else None
+    clock.lap("annotate")
+    return Prediction(card, source, image, faces, annotated, settings.jpeg_quality, clock.total())

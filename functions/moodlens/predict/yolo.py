@@ -1,0 +1,147 @@
+"""The yolo3 network's inference: one pass over the whole photo gives face boxes and their emotions.
+
+The saved Keras model returns raw head tensors; everything that turns them into faces (anchors, strides,
+thresholds, class order, input size) comes from the model card (its one_pass_input), and decoding is plain numpy
+here. Keras is imported only when the first photo is read.
+"""
+
+import threading
+
+import numpy as np
+from PIL import Image
+
+from moodlens.modelcard import ModelCard
+from moodlens.ops import iou, nms, sigmoid, softmax
+
+
+def decode(heads: list[np.ndarray], anchors: np.ndarray, strides: list[int], num_classes: int,
+           min_confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw heads of one image, each (H, W, A * (5 + classes)), to candidate boxes.
+
+    Returns boxes (K, 4) as x, y, w, h in network-input pixels, objectness (K,) and class logits
+    (K, classes), for the anchors whose objectness reaches min_confidence."""
+    per_scale = len(anchors) // len(strides)
+    channels = 5 + num_classes
+    boxes, scores, logits = [], [], []
+    for scale, (head, stride) in enumerate(zip(heads, strides)):
+        grid_h, grid_w = head.shape[:2]
+        head = head.reshape(grid_h, grid_w, per_scale, channels)
+        obj = sigmoid(head[..., 0])
+        gy, gx, a = np.nonzero(obj >= min_confidence)
+        if len(gy) == 0:
+            continue
+        cell = head[gy, gx, a]
+        anc = anchors[scale * per_scale + a]
+        cx = (gx + sigmoid(cell[:, 1])) * stride
+        cy = (gy + sigmoid(cell[:, 2])) * stride
+        w = anc[:, 0] * np.exp(np.clip(cell[:, 3], -8, 8))
+        h = anc[:, 1] * np.exp(np.clip(cell[:, 4], -8, 8))
+        boxes.append(np.stack([cx - w / 2, cy - h / 2, w, h], 1))
+        scores.append(obj[gy, gx, a])
+        logits.append(cell[:, 5:])
+    if not boxes:
+        return np.zeros((0, 4)), np.zeros(0), np.zeros((0, num_classes))
+    return np.concatenate(boxes), np.concatenate(scores), np.concatenate(logits)
+
+
+def blend_emotions(faces: list[dict], other_read: list[dict], min_iou: float) -> None:
+    """Each face's probabilities become the renormalised geometric mean of its own and those of the
+    face from another read of the photo that overlaps it most (by at least min_iou); faces without
+    such a partner keep theirs. The geometric mean of softmaxes is the softmax of the mean logits,
+    so the card's temperature keeps its meaning."""
+    if not other_read:
+        return
+    others = np.array([f["box"] for f in other_read], np.float64)
+    for face in faces:
+        overlap = iou(np.asarray(face["box"], np.float64), others)
+        best = int(np.argmax(overlap))
+        if overlap[best] < min_iou:
+            continue
+        log_mean = 0.5 * (np.log(np.clip(face["probabilities"], 1e-12, None))
+                          + np.log(np.clip(other_read[best]["probabilities"], 1e-12, None)))
+        blended = np.exp(log_mean - log_mean.max())
+        face["probabilities"] = [float(p) for p in blended / blended.sum()]
+
+
+def to_gray(image_rgb: np.ndarray) -> np.ndarray:
+    """RGB uint8 to the luma the training data has (ITU-R 601-2, as PIL's 'L' mode)."""
+    return np.asarray(Image.fromarray(image_rgb).convert("L"))
+
+
+def letterbox(gray: np.ndarray, side: int, pad_value: float) -> tuple[np.ndarray, float]:
+    """Scales so the longer side is `side`, pads right and bottom to a side x side square (one input
+    shape, so the compiled network is traced once). Returns float32 (side, side) and the scale from
+    original to network pixels."""
+    height, width = gray.shape
+    scale = side / max(height, width)
+    new_w, new_h = min(side, max(1, round(width * scale))), min(side, max(1, round(height * scale)))
+    resized = np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.BILINEAR), np.float32)
+    out = np.full((side, side), pad_value, np.float32)
+    out[:new_h, :new_w] = resized
+    return out, scale
+
+
+class YoloFaceReader:
+    """Reads faces and their emotions from a photo with the network its card describes."""
+
+    def __init__(self, card: ModelCard, network=None):
+        """`network`: an already loaded Keras model (evaluation reuses one); else the card's weights, on first use."""
+        if card.one_pass_input is None:
+            raise ValueError(f"{card.name} is not a one-pass reader")
+        self.card = card
+        self.spec = card.one_pass_input
+        self._model = network
+        self._lock = threading.Lock()
+
+    def _network(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    import keras
+
+                    self._model = keras.saving.load_model(self.card.weights, compile=False)
+        return self._model
+
+    def heads(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Raw head outputs for float32 (N, H, W) gray images already letterboxed."""
+        # predict_on_batch runs the compiled graph: several times faster than an eager call on a CPU.
+        return [np.asarray(o) for o in self._network().predict_on_batch(batch[..., None])]
+
+    def faces_from_heads(self, heads: list[np.ndarray], scale: float, height: int, width: int,
+                         min_confidence: float | None = None) -> list[dict]:
+        """Decoded, suppressed faces of one image, boxes in original-image pixels."""
+        spec = self.spec
+        threshold = spec.confidence if min_confidence is None else min_confidence
+        boxes, scores, logits = decode(heads, spec.anchors, list(spec.strides), len(self.card.classes), threshold)
+        # Faces are one class, so suppression ignores the emotion.
+        keep = nms(boxes, scores, spec.nms_iou)
+        probabilities = softmax(logits[keep], self.card.temperature)
+        faces = []
+        for box, score, probs in zip(boxes[keep] / scale, scores[keep], probabilities):
+            x0, y0 = max(0.0, box[0]), max(0.0, box[1])
+            x1, y1 = min(float(width), box[0] + box[2]), min(float(height), box[1] + box[3])
+            if x1 - x0 < spec.min_side or y1 - y0 < spec.min_side:
+                continue
+            faces.append({"box": [round(x0), round(y0), round(x1 - x0), round(y1 - y0)],
+                          "confidence": float(score),
+                          "probabilities": [float(p) for p in probs]})
+        return faces
+
+    def _read_at(self, gray: np.ndarray, side: int, min_confidence: float | None) -> list[dict]:
+        x, scale = letterbox(gray, side, self.spec.pad_value)
+        heads = [h[0] for h in self.heads(x[None])]
+        return self.faces_from_heads(heads, scale, gray.shape[0], gray.shape[1], min_confidence)
+
+    def read_gray(self, gray: np.ndarray, min_confidence: float | None = None) -> list[dict]:
+        faces = self._read_at(gray, self.spec.side, min_confidence)
+        second = self.spec.second_read
+        if faces and second:
+            # The network reads small faces' emotions better when they are enlarged, so the faces found
+            # at `side` also get the read of an enlarged copy (measured in the card's metrics).
+            blend_emotions(faces, self._read_at(gray, second.side, second.min_confidence), second.min_iou)
+        return faces
+
+    def read(self, image_rgb: np.ndarray) -> list[dict]:
+        """Faces in an RGB uint8 (H, W, 3) photo: box [x, y, w, h] in its pixels, confidence, and the
+        emotion probabilities in the card's class order."""
+        return self.read_gray(to_gray(image_rgb))

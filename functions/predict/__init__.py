@@ -1,1 +1,0 @@
-"""The predict endpoints and the pipeline behind them."""

@@ -1,0 +1,52 @@
+"""Each predict function through the local server, over real HTTP."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.support import images
+from tests.support.predict_contract import *  # noqa: F403  (the contract's tests, run here over HTTP)
+from tests.support.predict_contract import TOO_LARGE, Reply, check_found
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def call(server_url):
+    def call(endpoint, method="POST", body=None, json=None, headers=None):
+        response = requests.request(method, f"{server_url}/{endpoint}", data=body, json=json, headers=headers,
+                                    timeout=120)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        return Reply(response.status_code, response.headers, payload)
+
+    return call
+
+
+def test_concurrent_requests_agree(call, photos_dir):
+    """Threads of one process share the lazily loaded models: parallel answers equal the sequential one."""
+    body = {"image": images.b64((photos_dir / images.FACES_PHOTO).read_bytes())}
+    alone = check_found(call("predict_api", json=body), "predict_api", (500, 375), 3)
+    with ThreadPoolExecutor(6) as pool:
+        replies = list(pool.map(lambda _: call("predict_api", json=body), range(6)))
+    for reply in replies:
+        together = check_found(reply, "predict_api", (500, 375), 3)
+        assert [face["box"] for face in together["faces"]] == [face["box"] for face in alone["faces"]]
+        for mine, theirs in zip(together["faces"], alone["faces"]):
+            assert [e["emotion"] for e in mine["prediction"]] == [e["emotion"] for e in theirs["prediction"]]
+
+
+def test_oversized_chunked_body(server_url):
+    """Without Content-Length the limit still holds: the body is counted as it is read."""
+    def body():
+        yield b'{"image": "'
+        for _ in range(17):
+            yield b"A" * (1024 * 1024)
+        yield b'"}'
+
+    response = requests.post(f"{server_url}/predict_api", data=body(), timeout=120,
+                             headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (413, TOO_LARGE)

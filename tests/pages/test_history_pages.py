@@ -1,0 +1,162 @@
+"""Accounts and history through the pages (local accounts, the server's default): sign up, upload, find the
+prediction in History, open it, delete it; another user never sees it."""
+
+import pytest
+import base64
+
+import requests
+from playwright.sync_api import expect
+
+from tests.support import images
+from tests.support.pages import PASSWORD, offered_model, submit_account_form, unique_email
+
+pytestmark = pytest.mark.e2e
+
+
+def sign_up(page, email):
+    page.goto("/account.html?mode=signup&next=index.html")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account", exact=True).last.click()
+    # The server answers /index.html with a redirect to /.
+    page.wait_for_url(lambda url: url.endswith("/"))
+    expect(page.locator(".account__email")).to_have_text(email)
+
+
+def upload(page, photo):
+    page.wait_for_selector("input[name=model]")
+    page.set_input_files("#file", str(photo))
+    link = page.get_by_role("link", name="Open it")
+    expect(link).to_be_visible()
+    return link.get_attribute("href").split("#", 1)[1]
+
+
+def test_sign_up_upload_open_delete_and_privacy(new_page, photos_dir, screenshot):
+    page = new_page("/")
+    sign_up(page, unique_email())
+    photo = photos_dir / images.FACES_PHOTO
+    record_id = upload(page, photo)
+    faces_on_upload = page.locator(".result .face-card").count()
+
+    page.get_by_role("link", name="History").click()
+    item = page.locator(f'.history-item[data-id="{record_id}"]')
+    expect(item).to_be_visible()
+    expect(page.locator(".chart svg rect").first).to_be_visible()
+    # One day so far: one bar, a segment per top emotion, each named in the legend.
+    expect(page.locator(".chart svg rect")).to_have_count(page.locator(".chart__legend li").count())
+    expect(page.locator(".chart svg")).to_contain_text("100%")
+    screenshot(page, "history")
+
+    item.click()
+    dialog = page.locator("#detail")
+    expect(dialog.locator(".face-card")).to_have_count(faces_on_upload)
+    expect(dialog.locator(".face-card").first.locator(".bar")).to_have_count(7)
+    expect(dialog.locator("#detail-title")).to_have_text(images.FACES_PHOTO)
+    screenshot(page, "history-detail")
+
+    # Kept for the second user's check below: a second prediction of the same account.
+    page.goto("/")
+    kept_id = upload(page, photo)
+
+    page.goto(f"/history.html#{record_id}")
+    expect(dialog.locator(".face-card")).to_have_count(faces_on_upload)
+    dialog.get_by_role("button", name="Delete this prediction").click()
+    expect(page.get_by_role("status").filter(has_text="deleted")).to_be_visible()
+    expect(page.locator(f'.history-item[data-id="{record_id}"]')).to_have_count(0)
+    page.reload()
+    expect(page.locator(f'.history-item[data-id="{kept_id}"]')).to_be_visible()
+    expect(page.locator(f'.history-item[data-id="{record_id}"]')).to_have_count(0)
+
+    other = new_page("/")
+    sign_up(other, unique_email())
+    other.goto("/history.html")
+    expect(other.get_by_role("heading", name="No predictions yet")).to_be_visible()
+    expect(other.locator(".history-item")).to_have_count(0)
+    other.goto(f"/history.html#{kept_id}")
+    expect(other.locator("#detail-title")).to_have_text("Could not open this prediction")
+    expect(other.locator("#detail")).to_contain_text("not found")
+
+
+def account_with_predictions(site, photos_dir, count):
+    """A new account with `count` predictions saved through the API; returns its email."""
+    email = unique_email()
+    session = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
+    body = {"image": base64.b64encode((photos_dir / images.FACES_PHOTO).read_bytes()).decode(),
+            "img_name": images.FACES_PHOTO, "model": offered_model(site)}
+    for _ in range(count):
+        saved = requests.post(f"{site}/predict_upload_api", json=body, timeout=120,
+                              headers={"Authorization": f"Bearer {session['token']}"}).json()
+        assert "id" in saved
+    return email
+
+
+def test_delete_all_asks_first(new_page, site, photos_dir):
+    email = account_with_predictions(site, photos_dir, 2)
+    page = new_page("/account.html?next=history.html")
+    submit_account_form(page, email)
+    expect(page.locator(".history-item")).to_have_count(2)
+
+    page.get_by_role("button", name="Delete all").click()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator(".history-item")).to_have_count(2)
+
+    page.get_by_role("button", name="Delete all").click()
+    page.get_by_role("button", name="Delete everything").click()
+    expect(page.get_by_role("status").filter(has_text="2 predictions were deleted")).to_be_visible()
+    expect(page.locator(".history-item")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_role("heading", name="No predictions yet")).to_be_visible()
+
+
+def test_wrong_password_is_refused_plainly(new_page, site, screenshot):
+    email = unique_email()
+    requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30)
+    page = new_page("/account.html")
+    submit_account_form(page, email, "not the password")
+    expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+    expect(page.locator(".account__email")).to_have_count(0)
+    screenshot(page, "account-error")
+
+
+def test_history_asks_anonymous_visitors_to_sign_in(new_page, screenshot):
+    page = new_page("/history.html")
+    expect(page.get_by_role("heading", name="Sign in to see your history")).to_be_visible()
+    screenshot(page, "history-signed-out")
+
+
+def test_pages_on_a_phone(new_page, site, photos_dir, screenshot):
+    email = account_with_predictions(site, photos_dir, 1)
+    page = new_page("/account.html?next=history.html", "phone")
+    screenshot(page, "account")
+    submit_account_form(page, email)
+    item = page.locator(".history-item")
+    expect(item).to_have_count(1)
+    expect(page.locator(".chart svg rect").first).to_be_visible()
+    screenshot(page, "history")
+    item.click()
+    expect(page.locator("#detail .face-card").first).to_be_visible()
+    screenshot(page, "history-detail")
+
+
+def test_load_more_pages_through_history(new_page, site):
+    email = unique_email()
+    token = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
+    # Small face-free pictures: each one is saved like any upload, and costs little to predict.
+    blank = base64.b64encode(images.encode(images.Image.new("RGB", (64, 48), (200, 200, 200)))).decode()
+    model = offered_model(site)
+    for index in range(26):
+        saved = requests.post(f"{site}/predict_upload_api", timeout=120,
+                              json={"image": blank, "img_name": f"blank-{index:02}.png", "model": model},
+                              headers={"Authorization": f"Bearer {token['token']}"}).json()
+        assert saved["found"] is False and "id" in saved
+
+    page = new_page("/account.html?next=history.html")
+    submit_account_form(page, email)
+    items = page.locator(".history-item")
+    expect(items).to_have_count(24)
+    expect(items.first).to_contain_text("0 faces found")
+    page.get_by_role("button", name="Load more").click()
+    expect(items).to_have_count(26)
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+    names = [items.nth(i).get_attribute("aria-label").split(",")[0] for i in range(26)]
+    assert names == [f"blank-{index:02}.png" for index in reversed(range(26))], "newest first, none twice"

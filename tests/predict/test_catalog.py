@@ -1,0 +1,70 @@
+"""Which model a request gets, and the classifiers the shipped cards describe (the real files in functions/models)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from moodlens.predict import catalog
+from moodlens.predict.classifier import Classifier
+from moodlens.predict.finders import finder_for
+from moodlens.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+MODELS_DIR = Settings().models_dir
+
+
+def test_the_shipped_models_are_all_there():
+    assert set(catalog.available_cards(MODELS_DIR)) == {"inception-resnet", "mobilenetv2", "yolo3"}
+
+
+@pytest.mark.parametrize("requested, ran", [
+    ("inception-resnet", "inception-resnet"),
+    ("mobilenetv2", "mobilenetv2"),
+    ("yolo3", "yolo3"),
+    ("incpetion-resnet", "inception-resnet"),
+    ("Inception-ResNet", "inception-resnet"),
+    ("", "inception-resnet"),
+    (None, "inception-resnet"),
+    (["inception-resnet"], "inception-resnet"),
+])
+def test_resolve_falls_back_to_the_default(requested, ran):
+    assert catalog.resolve(requested, MODELS_DIR).name == ran
+
+
+def test_a_broken_card_does_not_hide_the_others(tmp_path):
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "partial.json").write_text(json.dumps({"name": "partial"}))
+    (tmp_path / "good.json").write_text((MODELS_DIR / "inception-resnet.json").read_text())
+    assert set(catalog.available_cards(tmp_path)) == {"inception-resnet"}
+
+
+def test_no_default_card_means_unavailable(tmp_path):
+    (tmp_path / "mobilenetv2.json").write_text((MODELS_DIR / "mobilenetv2.json").read_text())
+    assert catalog.resolve("mobilenetv2", tmp_path).name == "mobilenetv2"
+    with pytest.raises(catalog.ModelUnavailable):
+        catalog.resolve("yolo3", tmp_path)
+
+
+@pytest.mark.parametrize("name, flip", [("inception-resnet", True), ("mobilenetv2", True)])
+def test_classifier_gives_probabilities_in_card_order(name, flip):
+    card = catalog.resolve(name, MODELS_DIR)
+    classifier = Classifier(card)
+    height, width, channels = classifier.pixel_shape
+    assert (height, width, channels) == (48, 48, 1)
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (5, height, width, channels), dtype=np.uint8)
+    probabilities = classifier.probabilities(pixels)
+    assert probabilities.shape == (5, 7)
+    assert np.allclose(probabilities.sum(axis=1), 1) and (probabilities >= 0).all()
+    # Flip averaging, which both cards ask for, makes a face and its mirror read the same.
+    mirrored = classifier.probabilities(pixels[:, :, ::-1])
+    assert np.allclose(mirrored, probabilities, atol=1e-5) == flip
+
+
+def test_finders_load_once_per_process():
+    settings = Settings()
+    card = catalog.resolve("mobilenetv2", MODELS_DIR)
+    first = finder_for(card, settings.detect_max_side, settings.min_face_confidence)
+    assert finder_for(card, settings.detect_max_side, settings.min_face_confidence) is first

@@ -1,0 +1,150 @@
+"""yolo3's training commands: a smoke run (train, resume, export, continue), the backbone pretraining, and the
+synthetic scenes they draw."""
+
+import json
+import zipfile
+from argparse import Namespace
+
+import numpy as np
+import pytest
+
+from moodlens.modelcard import EMOTIONS, read_card
+from moodlens.predict import yolo
+
+pytestmark = pytest.mark.training
+
+
+def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
+    import keras
+
+    from training.data import fer_dir
+    from training.yolo3 import __main__ as cli
+    from training.yolo3 import train
+
+    args = cli.parse(["train", "--epochs", "1", "--scenes", "24", "--val-scenes", "8", "--size", "128", "--max-face", "90",
+                      "--batch", "8", "--width", "0.5", "--seed", "3", "--serve-size", "128", "--confidence", "0.3",
+                      "--photo-backgrounds", "0.5", "--bald-heads", "0.3", "--fer-dir", str(fer_dir()), "--out", str(tmp_path / "out"),
+                      "--checkpoint-dir", str(tmp_path / "ckpt"), "--workers", "1"])
+    train.train(args)
+    args.epochs = 2
+    card = train.train(args)
+    state = json.loads((tmp_path / "ckpt" / "state.json").read_text())
+    assert state["epoch"] == 2 and [h["epoch"] for h in state["history"]] == [1, 2]
+    assert card["training"]["epochs"] == 2
+
+    weights = tmp_path / "out" / "yolo3.keras"
+    with zipfile.ZipFile(weights) as archive:
+        assert "YoloLoss" not in archive.read("config.json").decode()
+    model = keras.saving.load_model(weights, compile=False)
+    assert [tuple(o.shape[1:]) for o in model.outputs] == [(None, None, 36)] * 3
+    # The card it wrote is one serving reads: its reader runs the exported network at the card's side (128 here).
+    exported = yolo.YoloFaceReader(read_card(tmp_path / "out" / "yolo3.json"))
+    assert [h.shape for h in exported.heads(np.zeros((1, 128, 128), np.float32))] == [
+        (1, 16, 16, 36), (1, 8, 8, 36), (1, 4, 4, 36)]
+    assert "--photo-backgrounds 0.5 --bald-heads 0.3" in card["training"]["command"]
+
+    # A further cycle from the exported detector keeps its anchors and its earlier training record.
+    again = cli.parse(["train", "--epochs", "1", "--scenes", "16", "--val-scenes", "4", "--size", "128", "--batch", "8",
+                       "--init-from", str(weights), "--fer-dir", str(fer_dir()), "--out", str(tmp_path / "again"),
+                       "--checkpoint-dir", str(tmp_path / "ckpt-again"), "--workers", "1"])
+    continued = train.train(again)
+    assert continued["anchors"] == card["anchors"]
+    assert continued["training"]["continued_from"]["epochs"] == 2
+    assert continued["training"]["total_wall_time_s"] > card["training"]["wall_time_s"]
+    assert f"--init-from {weights}" in continued["training"]["command"]
+
+
+def test_pretrained_backbone_is_what_the_detector_starts_from(tmp_path):
+    import keras
+
+    from training.data import fer_dir
+    from training.yolo3 import __main__ as cli
+    from training.yolo3 import model as net
+    from training.yolo3 import pretrain
+
+    # Where `train --pretrain-epochs` puts (and then finds) the first stage.
+    stage1 = tmp_path / "ckpt" / "backbone"
+    args = Namespace(epochs=1, time_budget=None, batch=32, lr=1e-3, weight_decay=0.05, width=0.5, seed=3, limit=64,
+                     fer_dir=str(fer_dir()), checkpoint_dir=str(stage1))
+    record = pretrain.pretrain(args)
+    assert record["epochs"] == 1 and 0.0 <= record["val_accuracy"] <= 1.0
+    assert set(record["val_per_class_recall"]) == set(EMOTIONS)
+
+    detector = net.build(0.5)
+    fresh = [w.copy() for w in detector.get_layer(net.BACKBONE).get_weights()]
+    net.load_backbone(detector, stage1 / pretrain.WEIGHTS)
+    loaded = detector.get_layer(net.BACKBONE).get_weights()
+    pretrained = keras.saving.load_model(stage1 / pretrain.WEIGHTS, compile=False).get_layer(net.BACKBONE).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(loaded, pretrained))
+    assert not all(np.array_equal(a, b) for a, b in zip(loaded, fresh))
+
+    # The one-command form finds the finished first stage, trains from it and records both stages.
+    cli.main(["train", "--pretrain-epochs", "1", "--epochs", "2", "--redraw-scenes", "--scenes", "16", "--val-scenes", "4", "--size", "96",
+              "--max-face", "60", "--batch", "8", "--width", "0.5", "--workers", "1", "--fer-dir", str(fer_dir()),
+              "--out", str(tmp_path / "out"), "--checkpoint-dir", str(tmp_path / "ckpt")])
+    card = json.loads((tmp_path / "out" / "yolo3.json").read_text())
+    assert card["training"]["backbone_pretraining"]["val_accuracy"] == record["val_accuracy"]
+    assert "--pretrain-epochs 1" in card["training"]["command"] and "--backbone" not in card["training"]["command"]
+    assert card["training"]["command"].endswith(" --redraw-scenes")
+
+
+def test_redrawn_scenes_replace_the_first_set_after_the_first_epoch():
+    from training.yolo3 import scenes
+    from training.yolo3.train import SceneBatches
+
+    def scene_set(value):
+        return scenes.SceneSet(np.full((4, 32, 32), value, np.uint8), [np.zeros((0, 4), np.float32)] * 4,
+                               [np.zeros(0, np.int64)] * 4)
+
+    first = scene_set(0)
+    batches = SceneBatches(first, np.ones((9, 2), np.float32) * 8, 2, seed=1, redraw=lambda epoch: scene_set(epoch))
+    batches.set_epoch(3)
+    assert batches[0][0].min() == 3
+    batches.set_epoch(0)
+    assert batches.data is first
+
+
+def test_photo_backgrounds_come_from_the_face_free_photographs():
+    from training.yolo3 import scenes
+
+    photos = scenes.face_free_photos()
+    assert len(photos) == len(scenes.FACE_FREE_PHOTOS) and all(p.ndim == 2 and min(p.shape) >= 64 for p in photos)
+    crop = scenes.photo_crop(np.random.default_rng(0), 50, 30)
+    assert crop.shape == (30, 50) and crop.std() > 0
+
+    faces = np.full((4, 48, 48), 100, np.uint8)
+    labels = np.arange(4)
+
+    def scene(photo_fraction):
+        recipe = scenes.Recipe(size=96, photo_fraction=photo_fraction)
+        return scenes.make_scene(np.random.default_rng(5), faces, labels, recipe, np.arange(2))
+
+    plain, on_photo = scene(0.0), scene(1.0)
+    assert plain[0].shape == on_photo[0].shape == (96, 96)
+    assert not np.array_equal(plain[0], on_photo[0])
+
+
+def test_bald_people_have_skin_above_the_forehead():
+    from training.yolo3 import scenes
+
+    face = np.full((1, 48, 48), 150, np.uint8)
+
+    def crown(bald_fraction):
+        recipe = scenes.Recipe(size=128, min_face=60, max_face=61, people_fraction=1.0, portrait_fraction=0.0,
+                               empty_fraction=0.0, decoy_rate=0.0, bald_fraction=bald_fraction)
+        tones = []
+        for seed in range(12):
+            image, boxes, _ = scenes.make_scene(np.random.default_rng(seed), face, np.array([3]), recipe, np.array([0]))
+            x, y, w, h = boxes[0]
+            if y > 12:
+                tones.append(np.abs(image[int(y) - 6, int(x + w / 2)].astype(float) - 150))
+        return np.median(tones)
+
+    assert crown(1.0) < 25 < crown(0.0)
+
+
+def test_pasted_extents_invert_the_label_boxes():
+    from training.yolo3 import scenes
+
+    pasted = np.array([[10, 20, 48, 48], [0, 5, 100, 120]], np.float32)
+    np.testing.assert_allclose(scenes.pasted_extents(scenes.face_boxes(pasted)), pasted, atol=1e-4)
