@@ -10,16 +10,15 @@ import base64
 import io
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
+from PIL import Image
+
+from training.data import shared_data_dir
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "functions"))
-
-from PIL import Image  # noqa: E402
-
-from config import settings  # noqa: E402
+PHOTOS = shared_data_dir() / "photos"
 
 ENDPOINTS = ["predict_api", "predict_upload_api", "predict_img_only_api"]
 PHOTO = "dlib_2008_001322.jpg"  # 3 faces, resized to 640x480
@@ -39,7 +38,7 @@ def poster(url: str | None):
 
 def photo_640x480() -> str:
     buffer = io.BytesIO()
-    with Image.open(settings.shared_data / "photos" / PHOTO) as photo:
+    with Image.open(PHOTOS / PHOTO) as photo:
         photo.convert("RGB").resize((640, 480), Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=90)
     return base64.b64encode(buffer.getvalue()).decode()
 
@@ -65,10 +64,10 @@ def bench(post, models: list[str], repeat: int) -> None:
 
 
 def photos(post, models: list[str]) -> None:
-    manifest = json.loads((settings.shared_data / "photos" / "manifest.json").read_text())["images"]
+    manifest = json.loads((PHOTOS / "manifest.json").read_text())["images"]
     print("\nfaces found per photo (expected from the manifest); top emotions")
     for entry in manifest:
-        data = base64.b64encode((settings.shared_data / "photos" / entry["file"]).read_bytes()).decode()
+        data = base64.b64encode((PHOTOS / entry["file"]).read_bytes()).decode()
         cells = []
         for model in models:
             answer = post("predict_img_only_api", {"image": data, "model": model})

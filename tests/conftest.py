@@ -80,8 +80,12 @@ def active(request):
     """Each test using this runs once per implementation, with that backend serving the endpoints."""
     chosen = request.getfixturevalue(f"{request.param}_backend")
     services.use(chosen)
-    yield SimpleNamespace(name=request.param, backend=chosen, store=chosen.store,
-                          hosts=request.getfixturevalue("emulator_hosts") if request.param == "firebase" else None)
+    yield SimpleNamespace(
+        name=request.param,
+        backend=chosen,
+        store=chosen.store,
+        hosts=request.getfixturevalue("emulator_hosts") if request.param == "firebase" else None,
+    )
     services.use(None)
 
 

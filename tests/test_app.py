@@ -8,8 +8,16 @@ from moodlens import app as server_app
 pytestmark = pytest.mark.function
 
 # The deployed names (firebase.json's rewrites, clients' URLs): fixed by the contract.
-ENDPOINT_NAMES = ["predict_api", "predict_upload_api", "predict_img_only_api", "models_api", "history_api",
-                  "auth_config_api", "auth_signup_api", "auth_signin_api"]
+ENDPOINT_NAMES = [
+    "predict_api",
+    "predict_upload_api",
+    "predict_img_only_api",
+    "models_api",
+    "history_api",
+    "auth_config_api",
+    "auth_signup_api",
+    "auth_signin_api",
+]
 
 
 @pytest.fixture(scope="module")

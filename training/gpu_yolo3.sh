@@ -3,8 +3,9 @@
 # Run from the repo root there:  bash training/gpu_yolo3.sh [TRAIN_SECONDS]
 # Needs: .whl/ with the keras wheel and its missing deps (namex, optree) when the machine has no keras;
 # FER2013 at ../shared/data/fer2013 or, failing that, .carry/fer2013/*.npz.xz (python -m training.pack_fer).
-# Writes to $OUT (default /tmp/yolo3_gpu): yolo3.keras, yolo3.json (card, scene metrics filled in),
-# train.log, evaluate.log. Checkpoints stay on the machine (/tmp/yolo3_ckpt): the run is one sitting.
+# Writes to $OUT (default /tmp/yolo3_gpu): yolo3.keras, yolo3.json (card, scene metrics filled in), train.log,
+# evaluate.log; copy the model and card to functions/models to ship them. Checkpoints stay on the machine
+# (/tmp/yolo3_ckpt): the run is one sitting.
 set -euo pipefail
 budget=${1:-240}
 out=${OUT:-/tmp/yolo3_gpu}
@@ -12,9 +13,11 @@ py=${PYTHON:-python3}
 scenes=${SCENES:-32000}
 mkdir -p "$out"
 export KERAS_BACKEND=jax PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
+# functions/: training imports the serving package, moodlens, for the card and the readers it evaluates through.
+export PYTHONPATH="$PWD/functions${PYTHONPATH:+:$PYTHONPATH}"
 if compgen -G ".whl/*.whl" >/dev/null && ! "$py" -c "import keras" 2>/dev/null; then
   "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-  export PYTHONPATH=/tmp/site
+  export PYTHONPATH=/tmp/site:$PYTHONPATH
 fi
 fer=${FER_DIR:-../shared/data/fer2013}
 if [ ! -f "$fer/train.npz" ]; then

@@ -26,6 +26,7 @@ def create_app(hosting_dir: Path | None = None) -> flask.Flask:
         app.add_url_rule(f"/{name}/<path:path>", name, view, methods=METHODS)
     hosting_dir = hosting_dir or _hosting_dir()
     if hosting_dir.is_dir():
+
         def hosting_file(path: str):
             return flask.send_from_directory(hosting_dir, path)
 

@@ -139,8 +139,9 @@ def _parse(raw: Mapping[str, Any], path: Path) -> ModelCard:
         classes=tuple(raw["classes"]),
         description=str(raw.get("description", "")),
         temperature=temperature,
-        crop=PLAIN_CROP if crop is None else CropRule(bool(crop["align_eyes"]), float(crop["box_scale"]),
-                                                      float(crop["center_dy"])),
+        crop=PLAIN_CROP
+        if crop is None
+        else CropRule(bool(crop["align_eyes"]), float(crop["box_scale"]), float(crop["center_dy"])),
         accuracy=None if accuracy is None else float(accuracy),
         classifier_input=_classifier_input(raw) if kind == CLASSIFIER else None,
         one_pass_input=_one_pass_input(raw) if kind == ONE_PASS else None,
@@ -151,9 +152,13 @@ def _classifier_input(raw: Mapping[str, Any]) -> ClassifierInput:
     spec, norm = raw["input"], raw["input"]["normalization"]
     if raw.get("output", "logits") != "logits":
         raise CardError(f"classifier output {raw['output']!r}: serving reads logits")
-    return ClassifierInput(int(spec["width"]), int(spec["height"]), int(spec["channels"]),
-                           Normalization(float(norm["scale"]), float(norm["mean"]), float(norm["std"])),
-                           bool(raw.get("test_time_flip", False)))
+    return ClassifierInput(
+        int(spec["width"]),
+        int(spec["height"]),
+        int(spec["channels"]),
+        Normalization(float(norm["scale"]), float(norm["mean"]), float(norm["std"])),
+        bool(raw.get("test_time_flip", False)),
+    )
 
 
 def _one_pass_input(raw: Mapping[str, Any]) -> OnePassInput:
@@ -171,7 +176,8 @@ def _one_pass_input(raw: Mapping[str, Any]) -> OnePassInput:
         nms_iou=float(thresholds["nms_iou"]),
         min_side=float(thresholds.get("min_side", 1)),
         second_read=SecondRead(int(second["side"]), float(second["min_confidence"]), float(second["min_iou"]))
-        if second else None,
+        if second
+        else None,
     )
 
 
@@ -192,8 +198,9 @@ def write_card(path: Path, raw: Mapping[str, Any]) -> ModelCard:
     return card
 
 
-def calibrated_probabilities(logits: np.ndarray, temperature: float,
-                             mirrored_logits: np.ndarray | None = None) -> np.ndarray:
+def calibrated_probabilities(
+    logits: np.ndarray, temperature: float, mirrored_logits: np.ndarray | None = None
+) -> np.ndarray:
     """What serving reports for faces with these (N, classes) logits: the softmax at the card's temperature,
     averaged with that of their mirror images when the card asks for test-time flip."""
     probabilities = softmax(logits, temperature)

@@ -71,7 +71,7 @@ def build_firebase(settings: Settings) -> Services:
     import firebase_admin
     from firebase_admin import credentials
     from google.auth.credentials import AnonymousCredentials
-    from google.cloud import firestore, storage
+    from google.cloud import firestore, storage  # type: ignore[attr-defined]
 
     from moodlens.accounts.firebase import FirebaseAuth
     from moodlens.history.firebase_store import FirebaseStore
@@ -86,7 +86,8 @@ def build_firebase(settings: Settings) -> Services:
     project = app.project_id
     options = {"api_endpoint": settings.storage_emulator_host} if settings.storage_emulator_host else None
     bucket = storage.Client(project=project, credentials=google_cred, client_options=options).bucket(
-        settings.storage_bucket or f"{project}.appspot.com")
+        settings.storage_bucket or f"{project}.appspot.com"
+    )
     store = FirebaseStore(firestore.Client(project=project, credentials=google_cred), bucket)
     web = json.loads(settings.firebase_web_config) if settings.firebase_web_config else {"projectId": project}
     client = {"mode": "firebase", "firebase": web}

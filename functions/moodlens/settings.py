@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = FUNCTIONS_DIR.parent
@@ -84,22 +85,29 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # each converted to its field's type below
         for field in fields(cls):
             name = "K_SERVICE" if field.name == "cloud_run_service" else variable_name(field.name)
             raw = environ.get(name)
             if raw is None:
                 continue
-            kind = type(field.default)
+            kind: type = type(field.default)
             try:
                 values[field.name] = raw if kind is str else kind(raw)
             except ValueError:
                 raise SettingsError(name, f"{raw!r} is not a valid {kind.__name__}") from None
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
     def validate(self) -> None:
-        for name in ("max_body_bytes", "max_image_bytes", "max_image_pixels", "detect_max_side",
-                     "annotated_max_side", "face_crop_side", "token_ttl_s"):
+        for name in (
+            "max_body_bytes",
+            "max_image_bytes",
+            "max_image_pixels",
+            "detect_max_side",
+            "annotated_max_side",
+            "face_crop_side",
+            "token_ttl_s",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(variable_name(name), "must be a positive number")
         if not 0 <= self.min_face_confidence <= 1:
@@ -107,18 +115,24 @@ class Settings:
         if not 1 <= self.jpeg_quality <= 95:
             raise SettingsError(variable_name("jpeg_quality"), "must be between 1 and 95")
         if self.history_backend not in HISTORY_BACKENDS:
-            raise SettingsError(variable_name("history_backend"),
-                                f"unknown backend {self.history_backend!r}: use one of {', '.join(HISTORY_BACKENDS)}")
+            raise SettingsError(
+                variable_name("history_backend"),
+                f"unknown backend {self.history_backend!r}: use one of {', '.join(HISTORY_BACKENDS)}",
+            )
         if self.auth_secret and len(self.auth_secret) < MIN_SECRET_LENGTH:
             raise SettingsError(variable_name("auth_secret"), f"must be at least {MIN_SECRET_LENGTH} characters")
         if self.history_backend == "local" and self.cloud_run_service:
-            raise SettingsError(variable_name("history_backend"),
-                                "the local backend cannot work on Cloud Functions or Cloud Run (its disk is in "
-                                "memory and per instance): set it to firebase")
+            raise SettingsError(
+                variable_name("history_backend"),
+                "the local backend cannot work on Cloud Functions or Cloud Run (its disk is in "
+                "memory and per instance): set it to firebase",
+            )
         if self.history_backend == "firebase" and self.cloud_run_service and not self.firebase_web_config:
-            raise SettingsError(variable_name("firebase_web_config"),
-                                "required on Cloud Functions: the pages sign in with this web config (apiKey, "
-                                "authDomain, projectId) from the Firebase console")
+            raise SettingsError(
+                variable_name("firebase_web_config"),
+                "required on Cloud Functions: the pages sign in with this web config (apiKey, "
+                "authDomain, projectId) from the Firebase console",
+            )
         if self.firebase_web_config:
             try:
                 config = json.loads(self.firebase_web_config)

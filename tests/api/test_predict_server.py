@@ -15,8 +15,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def call(server_url):
     def call(endpoint, method="POST", body=None, json=None, headers=None):
-        response = requests.request(method, f"{server_url}/{endpoint}", data=body, json=json, headers=headers,
-                                    timeout=120)
+        response = requests.request(
+            method, f"{server_url}/{endpoint}", data=body, json=json, headers=headers, timeout=120
+        )
         try:
             payload = response.json()
         except ValueError:
@@ -41,12 +42,14 @@ def test_concurrent_requests_agree(call, photos_dir):
 
 def test_oversized_chunked_body(server_url):
     """Without Content-Length the limit still holds: the body is counted as it is read."""
+
     def body():
         yield b'{"image": "'
         for _ in range(17):
             yield b"A" * (1024 * 1024)
         yield b'"}'
 
-    response = requests.post(f"{server_url}/predict_api", data=body(), timeout=120,
-                             headers={"Content-Type": "application/json"})
+    response = requests.post(
+        f"{server_url}/predict_api", data=body(), timeout=120, headers={"Content-Type": "application/json"}
+    )
     assert (response.status_code, response.json()) == (413, TOO_LARGE)

@@ -1,4 +1,5 @@
 """One contract, both implementations: each test runs on local (SQLite + files) and firebase (the emulators)."""
+
 import base64
 import io
 import time
@@ -7,15 +8,16 @@ import jwt
 import pytest
 from PIL import Image
 
-from tests.support.history import FACES, bearer, photo_jpeg
 from moodlens.history import records, store
+from tests.support.history import FACES, bearer, photo_jpeg
 
 pytestmark = pytest.mark.function
 
 
 def save(active, user, name="photo", annotated=None):
-    return store.save_prediction(active.store, user.uid, name, "inception-resnet", FACES, photo_jpeg(),
-                                 annotated or photo_jpeg(color="navy"))
+    return store.save_prediction(
+        active.store, user.uid, name, "inception-resnet", FACES, photo_jpeg(), annotated or photo_jpeg(color="navy")
+    )
 
 
 def listing(client, user, **params):
@@ -106,27 +108,40 @@ def test_owner_isolation(active, client, new_user):
     assert listing(client, bob)["items"] == []
     assert client.get("/history_api", query_string={"id": secret}, headers=bearer(bob)).status_code == 404
     assert client.delete("/history_api", query_string={"id": secret}, headers=bearer(bob)).status_code == 404
-    assert client.delete("/history_api", query_string={"all": "true"}, headers=bearer(bob)).get_json() == {
-        "deleted": 0}
+    assert client.delete("/history_api", query_string={"all": "true"}, headers=bearer(bob)).get_json() == {"deleted": 0}
     # Path-shaped ids never reach a file or document path.
-    for forged in (f"../{alice.uid}/{secret}", f"{alice.uid}/predictions/{secret}", f"../../{secret}",
-                   secret.upper(), secret + "/original", "%2e%2e%2f" + secret):
+    for forged in (
+        f"../{alice.uid}/{secret}",
+        f"{alice.uid}/predictions/{secret}",
+        f"../../{secret}",
+        secret.upper(),
+        secret + "/original",
+        "%2e%2e%2f" + secret,
+    ):
         assert client.get("/history_api", query_string={"id": forged}, headers=bearer(bob)).status_code == 404
         assert client.delete("/history_api", query_string={"id": forged}, headers=bearer(bob)).status_code == 404
     assert active.store.get_image(bob.uid, secret, "original") is None
     assert [item["id"] for item in listing(client, alice)["items"]] == [secret]
 
 
-@pytest.mark.parametrize("name", [
-    "'; DROP TABLE predictions; --", "x' OR '1'='1", "../../../../etc/passwd", "/etc/passwd", "..\\..\\boot.ini",
-    "users/other/predictions/x", "名前 😀 <script>alert(1)</script>"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "'; DROP TABLE predictions; --",
+        "x' OR '1'='1",
+        "../../../../etc/passwd",
+        "/etc/passwd",
+        "..\\..\\boot.ini",
+        "users/other/predictions/x",
+        "名前 😀 <script>alert(1)</script>",
+    ],
+)
 def test_img_name_is_data(active, client, new_user, name):
     user = new_user()
     record_id = save(active, user, name)
     items = listing(client, user)["items"]
     assert [(item["id"], item["img_name"]) for item in items] == [(record_id, name)]
-    assert active.store.get_record(user.uid, record_id)["images"]["original"]["path"].endswith(
-        f"{record_id}/original")
+    assert active.store.get_record(user.uid, record_id)["images"]["original"]["path"].endswith(f"{record_id}/original")
 
 
 def test_img_name_is_cut_and_cleaned(active, client, new_user):
@@ -140,8 +155,13 @@ def test_history_needs_a_valid_token(active, client, new_user):
     user = new_user()
     save(active, user)
     assert client.get("/history_api").status_code == 401
-    for header in ("Bearer ", "Bearer not-a-token", "Bearer a.b.c", f"Bearer {user.token}x",
-                   f"Bearer {user.token[:-4]}"):
+    for header in (
+        "Bearer ",
+        "Bearer not-a-token",
+        "Bearer a.b.c",
+        f"Bearer {user.token}x",
+        f"Bearer {user.token[:-4]}",
+    ):
         response = client.get("/history_api", headers={"Authorization": header})
         assert response.status_code == 401, header
         assert "error" in response.get_json()
@@ -152,7 +172,7 @@ def test_expired_token_is_refused(active, client, new_user):
     claims = jwt.decode(user.token, options={"verify_signature": False})
     claims.update(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)
     if active.name == "local":
-        token = jwt.encode(claims, active.backend.auth.secret, algorithm="HS256")
+        token = jwt.encode(claims, active.backend.auth.signer.secret, algorithm="HS256")
     else:
         # Emulator tokens are unsigned, exactly as the Auth emulator issues them.
         token = jwt.encode(claims, None, algorithm="none")
@@ -200,6 +220,7 @@ def test_entry_points_serve_through_functions_framework(active, new_user, repo_r
     assert history.get("/").status_code == 401
     config = functions_framework.create_app(target="auth_config_api", source=source).test_client()
     assert config.get("/").get_json()["mode"] == active.name
-    preflight = history.options("/", headers={"Origin": "http://localhost:5000",
-                                              "Access-Control-Request-Method": "DELETE"})
+    preflight = history.options(
+        "/", headers={"Origin": "http://localhost:5000", "Access-Control-Request-Method": "DELETE"}
+    )
     assert preflight.status_code == 204 and "DELETE" in preflight.headers["Access-Control-Allow-Methods"]

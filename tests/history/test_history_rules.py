@@ -1,14 +1,15 @@
 """firestore.rules on the real Firestore emulator, called as browsers would: signed-in (Auth emulator ID tokens)
 and anonymous clients over the REST API. The functions write through the Admin SDK, which the rules do not bind."""
+
 import json
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.support.history import FACES, photo_jpeg
 from moodlens.history import store
 from tests.support.emulators import PROJECT
+from tests.support.history import FACES, photo_jpeg
 
 pytestmark = pytest.mark.function
 
@@ -26,8 +27,12 @@ def call(active, method, path, user=None, body=None):
     headers = {"Content-Type": "application/json"}
     if user is not None:
         headers["Authorization"] = f"Bearer {user.token}"
-    request = urllib.request.Request(f"http://{active.hosts.firestore.host}{DOCS}{path}", method=method,
-                                     headers=headers, data=None if body is None else json.dumps(body).encode())
+    request = urllib.request.Request(
+        f"http://{active.hosts.firestore.host}{DOCS}{path}",
+        method=method,
+        headers=headers,
+        data=None if body is None else json.dumps(body).encode(),
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.load(response)
@@ -36,8 +41,12 @@ def call(active, method, path, user=None, body=None):
 
 
 def query():
-    return {"structuredQuery": {"from": [{"collectionId": "predictions"}],
-                                "orderBy": [{"field": {"fieldPath": "created"}, "direction": "DESCENDING"}]}}
+    return {
+        "structuredQuery": {
+            "from": [{"collectionId": "predictions"}],
+            "orderBy": [{"field": {"fieldPath": "created"}, "direction": "DESCENDING"}],
+        }
+    }
 
 
 @pytest.mark.parametrize("active", ["firebase"], indirect=True)

@@ -1,15 +1,16 @@
 """Saving through the real upload endpoints (real pipeline and models) on both backends, and the faults."""
+
 import base64
 from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
 
-from tests.support import emulators
-from tests.support.history import bearer, firebase_settings, firebase_user
 from moodlens import services
 from moodlens.app import create_app
 from moodlens.history import records
+from tests.support import emulators
+from tests.support.history import bearer, firebase_settings, firebase_user
 
 pytestmark = pytest.mark.function
 
@@ -28,8 +29,10 @@ def upload(client, photo, user=None, endpoint="predict_upload_api", **extra):
 
 
 def saved_ids(client, user):
-    return [item["id"] for item in client.get("/history_api", query_string={"limit": 100},
-                                              headers=bearer(user)).get_json()["items"]]
+    return [
+        item["id"]
+        for item in client.get("/history_api", query_string={"limit": 100}, headers=bearer(user)).get_json()["items"]
+    ]
 
 
 @pytest.mark.parametrize("endpoint", ["predict_upload_api", "predict_img_only_api"])
@@ -72,11 +75,17 @@ def test_bad_token_is_401_and_saves_nothing(active, client, new_user, photo):
     user = new_user()
     claims = jwt.decode(user.token, options={"verify_signature": False})
     local = active.name == "local"
-    expired = jwt.encode(dict(claims, exp=claims["iat"] - 60), active.backend.auth.secret if local else None,
-                         algorithm="HS256" if local else "none")
+    expired = jwt.encode(
+        dict(claims, exp=claims["iat"] - 60),
+        active.backend.auth.signer.secret if local else None,
+        algorithm="HS256" if local else "none",
+    )
     for token in ("garbage", user.token + "x", expired):
-        response = client.post("/predict_upload_api", json={"image": base64.b64encode(photo).decode()},
-                               headers={"Authorization": f"Bearer {token}"})
+        response = client.post(
+            "/predict_upload_api",
+            json={"image": base64.b64encode(photo).decode()},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert response.status_code == 401 and "error" in response.get_json()
     assert saved_ids(client, user) == []
 

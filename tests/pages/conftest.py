@@ -40,8 +40,13 @@ class PageErrors:
 
 
 def open_page(browser, site, path, viewport="desktop"):
-    context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=site,
-                                  device_scale_factor=1, is_mobile=viewport == "phone", has_touch=viewport == "phone")
+    context = browser.new_context(
+        viewport=VIEWPORTS[viewport],
+        base_url=site,
+        device_scale_factor=1,
+        is_mobile=viewport == "phone",
+        has_touch=viewport == "phone",
+    )
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     errors = PageErrors(page)
@@ -85,4 +90,3 @@ def screenshot(screenshots_dir):
         page.screenshot(path=str(screenshots_dir / f"{name}-{kind}.png"), full_page=True)
 
     return screenshot
-

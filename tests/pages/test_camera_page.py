@@ -22,11 +22,36 @@ OVERLAY_INK = """canvas => {
 @pytest.fixture(scope="module")
 def camera_browser(playwright_session, photos_dir, tmp_path_factory):
     video = tmp_path_factory.mktemp("camera") / "faces.y4m"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-loop", "1", "-i", str(photos_dir / images.FACES_PHOTO),
-                    # Chromium's y4m reader wants even sides (it plays a 2x2 picture otherwise).
-                    "-vf", "scale=640:-2", "-t", "2", "-r", "15", "-pix_fmt", "yuv420p", str(video)], check=True)
-    browser = launch(playwright_session, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                                          f"--use-file-for-fake-video-capture={video}"])
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-loop",
+            "1",
+            "-i",
+            str(photos_dir / images.FACES_PHOTO),
+            # Chromium's y4m reader wants even sides (it plays a 2x2 picture otherwise).
+            "-vf",
+            "scale=640:-2",
+            "-t",
+            "2",
+            "-r",
+            "15",
+            "-pix_fmt",
+            "yuv420p",
+            str(video),
+        ],
+        check=True,
+    )
+    browser = launch(
+        playwright_session,
+        [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
     yield browser
     browser.close()
 
@@ -63,18 +88,22 @@ def test_snapshot_saves_one_prediction_and_live_frames_none(new_page, camera_bro
     saved_id = page.get_by_role("link", name="Open it").get_attribute("href").split("#", 1)[1]
     page.get_by_role("button", name="Stop").click()
 
-    history = requests.get(f"{site}/history_api", timeout=30,
-                           headers={"Authorization": f"Bearer {token['token']}"}).json()
+    history = requests.get(
+        f"{site}/history_api", timeout=30, headers={"Authorization": f"Bearer {token['token']}"}
+    ).json()
     assert [item["id"] for item in history["items"]] == [saved_id]
     assert history["items"][0]["faces"], "the snapshot has the faces of the video"
 
 
-@pytest.mark.parametrize("case, flags, text", [
-    # Permission granted without asking, but no fake device: the machine has no camera at all.
-    ("absent", ["--use-fake-ui-for-media-stream"], "No camera was found"),
-    # A camera, but nobody to accept the permission prompt: headless Chromium answers it "Block".
-    ("refused", ["--use-fake-device-for-media-stream"], "Camera access was blocked"),
-])
+@pytest.mark.parametrize(
+    "case, flags, text",
+    [
+        # Permission granted without asking, but no fake device: the machine has no camera at all.
+        ("absent", ["--use-fake-ui-for-media-stream"], "No camera was found"),
+        # A camera, but nobody to accept the permission prompt: headless Chromium answers it "Block".
+        ("refused", ["--use-fake-device-for-media-stream"], "Camera access was blocked"),
+    ],
+)
 def test_camera_absent_or_refused_gives_a_message(new_page, playwright_session, case, flags, text, screenshot):
     browser = launch(playwright_session, flags)
     try:

@@ -19,9 +19,14 @@ def firebase_site(site, repo_root, tmp_path_factory):
         for emulator in (emulators.firestore(), emulators.storage(), emulators.auth()):
             started.append(emulator.start())
         firestore, storage, auth = started
-        env = {"MOODLENS_HISTORY_BACKEND": "firebase", "MOODLENS_FIREBASE_PROJECT": emulators.PROJECT,
-               "MOODLENS_STORAGE_BUCKET": emulators.BUCKET, "FIRESTORE_EMULATOR_HOST": firestore.host,
-               "FIREBASE_AUTH_EMULATOR_HOST": auth.host, "STORAGE_EMULATOR_HOST": f"http://{storage.host}"}
+        env = {
+            "MOODLENS_HISTORY_BACKEND": "firebase",
+            "MOODLENS_FIREBASE_PROJECT": emulators.PROJECT,
+            "MOODLENS_STORAGE_BUCKET": emulators.BUCKET,
+            "FIRESTORE_EMULATOR_HOST": firestore.host,
+            "FIREBASE_AUTH_EMULATOR_HOST": auth.host,
+            "STORAGE_EMULATOR_HOST": f"http://{storage.host}",
+        }
         with running_server(repo_root, tmp_path_factory.mktemp("firebase") / "server.log", env) as url:
             yield url
     finally:

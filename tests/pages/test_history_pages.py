@@ -1,9 +1,9 @@
 """Accounts and history through the pages (local accounts, the server's default): sign up, upload, find the
 prediction in History, open it, delete it; another user never sees it."""
 
-import pytest
 import base64
 
+import pytest
 import requests
 from playwright.sync_api import expect
 
@@ -81,11 +81,18 @@ def account_with_predictions(site, photos_dir, count):
     """A new account with `count` predictions saved through the API; returns its email."""
     email = unique_email()
     session = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
-    body = {"image": base64.b64encode((photos_dir / images.FACES_PHOTO).read_bytes()).decode(),
-            "img_name": images.FACES_PHOTO, "model": offered_model(site)}
+    body = {
+        "image": base64.b64encode((photos_dir / images.FACES_PHOTO).read_bytes()).decode(),
+        "img_name": images.FACES_PHOTO,
+        "model": offered_model(site),
+    }
     for _ in range(count):
-        saved = requests.post(f"{site}/predict_upload_api", json=body, timeout=120,
-                              headers={"Authorization": f"Bearer {session['token']}"}).json()
+        saved = requests.post(
+            f"{site}/predict_upload_api",
+            json=body,
+            timeout=120,
+            headers={"Authorization": f"Bearer {session['token']}"},
+        ).json()
         assert "id" in saved
     return email
 
@@ -145,9 +152,12 @@ def test_load_more_pages_through_history(new_page, site):
     blank = base64.b64encode(images.encode(images.Image.new("RGB", (64, 48), (200, 200, 200)))).decode()
     model = offered_model(site)
     for index in range(26):
-        saved = requests.post(f"{site}/predict_upload_api", timeout=120,
-                              json={"image": blank, "img_name": f"blank-{index:02}.png", "model": model},
-                              headers={"Authorization": f"Bearer {token['token']}"}).json()
+        saved = requests.post(
+            f"{site}/predict_upload_api",
+            timeout=120,
+            json={"image": blank, "img_name": f"blank-{index:02}.png", "model": model},
+            headers={"Authorization": f"Bearer {token['token']}"},
+        ).json()
         assert saved["found"] is False and "id" in saved
 
     page = new_page("/account.html?next=history.html")

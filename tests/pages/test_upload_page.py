@@ -26,8 +26,11 @@ def test_photo_gives_one_card_per_face_with_seven_bars(new_page, site, photos_di
     page.set_input_files("#file", str(photo))
     expect(page.locator(".result")).to_be_visible()
 
-    answer = requests.post(f"{site}/predict_api", timeout=120,
-                           json={"image": base64.b64encode(photo.read_bytes()).decode(), "model": model}).json()
+    answer = requests.post(
+        f"{site}/predict_api",
+        timeout=120,
+        json={"image": base64.b64encode(photo.read_bytes()).decode(), "model": model},
+    ).json()
     assert answer["found"] and answer["model"] == model
     cards = page.locator(".face-card")
     expect(cards).to_have_count(len(answer["faces"]))

@@ -9,6 +9,7 @@ from moodlens.predict import catalog
 from moodlens.predict.classifier import Classifier
 from moodlens.predict.finders import finder_for
 from moodlens.settings import Settings
+from tests.support.predict_contract import MODEL_CHOICES
 
 pytestmark = pytest.mark.unit
 
@@ -19,16 +20,7 @@ def test_the_shipped_models_are_all_there():
     assert set(catalog.available_cards(MODELS_DIR)) == {"inception-resnet", "mobilenetv2", "yolo3"}
 
 
-@pytest.mark.parametrize("requested, ran", [
-    ("inception-resnet", "inception-resnet"),
-    ("mobilenetv2", "mobilenetv2"),
-    ("yolo3", "yolo3"),
-    ("incpetion-resnet", "inception-resnet"),
-    ("Inception-ResNet", "inception-resnet"),
-    ("", "inception-resnet"),
-    (None, "inception-resnet"),
-    (["inception-resnet"], "inception-resnet"),
-])
+@pytest.mark.parametrize("requested, ran", MODEL_CHOICES)
 def test_resolve_falls_back_to_the_default(requested, ran):
     assert catalog.resolve(requested, MODELS_DIR).name == ran
 

@@ -24,8 +24,9 @@ def test_box_scale_and_center_dy_move_and_grow_the_square():
     rgb[110, :] = 255  # 0.25 * h = 10 px below the box centre (100, 100): the square's middle row
     rgb[:, 60] = 255  # box_scale 2 makes an 80 px square: its left edge is at 100 - 40
     face = Face(box=(80, 80, 40, 40), confidence=1.0)
-    crop = np.asarray(square_crop(rgb, face, CropRule(align_eyes=False, box_scale=2.0, center_dy=0.25))
-                      .resized(80, 80).convert("L"))
+    crop = np.asarray(
+        square_crop(rgb, face, CropRule(align_eyes=False, box_scale=2.0, center_dy=0.25)).resized(80, 80).convert("L")
+    )
     assert crop[:, 0].min() > 200 and crop[:, 1:].mean(axis=1).argmax() == 40
 
 
@@ -50,10 +51,10 @@ def test_alignment_levels_tilted_eyes():
     for x, y in (left, right):
         pen.ellipse((x - 5, y - 5, x + 5, y + 5), fill=(255, 255, 255))
     face = Face(box=(50, 60, 100, 100), confidence=1.0, eyes=(tuple(left), tuple(right)))
-    crop = np.asarray(square_crop(np.asarray(image), face, CropRule(align_eyes=True, box_scale=1.0))
-                      .resized(100, 100).convert("L")).astype(float)
-    rows = [np.average(np.arange(100), weights=crop[:, half].sum(axis=1))
-            for half in (slice(0, 50), slice(50, 100))]
+    crop = np.asarray(
+        square_crop(np.asarray(image), face, CropRule(align_eyes=True, box_scale=1.0)).resized(100, 100).convert("L")
+    ).astype(float)
+    rows = [np.average(np.arange(100), weights=crop[:, half].sum(axis=1)) for half in (slice(0, 50), slice(50, 100))]
     assert abs(rows[0] - rows[1]) < 1.5
 
 

@@ -6,8 +6,8 @@ import resource
 import pytest
 from PIL import Image
 
-from tests.support import images
 from moodlens.predict import image_io
+from tests.support import images
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 50_000_000

@@ -40,8 +40,7 @@ def iou(a, b) -> float:
 
 @pytest.fixture(scope="module")
 def predictions(photos_dir) -> dict[str, pipeline.Prediction]:
-    return {entry["file"]: run((photos_dir / entry["file"]).read_bytes(), "inception-resnet")
-            for entry in MANIFEST}
+    return {entry["file"]: run((photos_dir / entry["file"]).read_bytes(), "inception-resnet") for entry in MANIFEST}
 
 
 @pytest.mark.parametrize("entry", MANIFEST, ids=[entry["file"] for entry in MANIFEST])
@@ -52,8 +51,11 @@ def test_face_count_matches_manifest(predictions, entry):
 
 def test_manifest_boxes_are_found(predictions):
     boxed = [entry for entry in MANIFEST if entry.get("boxes")]
-    hits = [any(iou(box, face.box) >= 0.5 for face in predictions[entry["file"]].faces)
-            for entry in boxed for box in entry["boxes"]]
+    hits = [
+        any(iou(box, face.box) >= 0.5 for face in predictions[entry["file"]].faces)
+        for entry in boxed
+        for box in entry["boxes"]
+    ]
     assert len(hits) >= 20 and sum(hits) / len(hits) >= 0.9, f"{sum(hits)}/{len(hits)} boxes found"
 
 
@@ -107,4 +109,4 @@ def test_crops_and_annotation(photos_dir):
     scale = 1920 / 2048
     for face in prediction.faces:
         x, y, w, h = (round(v * scale) for v in face.box)
-        assert np.abs(after[y, x:x + w] - before[y, x:x + w]).mean() > 20
+        assert np.abs(after[y, x : x + w] - before[y, x : x + w]).mean() > 20

@@ -9,8 +9,9 @@ from moodlens.predict import yolo
 
 pytestmark = pytest.mark.unit
 
-ANCHORS = np.array([[16, 16], [24, 24], [32, 32], [48, 48], [64, 64], [96, 96], [128, 128], [160, 160], [224, 224]],
-                   np.float64)
+ANCHORS = np.array(
+    [[16, 16], [24, 24], [32, 32], [48, 48], [64, 64], [96, 96], [128, 128], [160, 160], [224, 224]], np.float64
+)
 STRIDES = [8, 16, 32]
 C = 12  # 5 + 7 classes
 
@@ -69,14 +70,14 @@ def test_training_targets_decode_back_to_the_scene_boxes():
         offsets = np.clip(t[..., 2:4], 1e-6, 1 - 1e-6)
         h[..., 1:3] = np.log(offsets / (1 - offsets))
         h[..., 3:5] = t[..., 4:6]
-        h[..., 5:] = np.log(np.maximum(t[..., net.CLASSES_FROM:], 1e-9))
+        h[..., 5:] = np.log(np.maximum(t[..., net.CLASSES_FROM :], 1e-9))
         heads.append(h.reshape(t.shape[0], t.shape[1], -1))
     found, scores, logits = yolo.decode(heads, ANCHORS, STRIDES, 7, 0.5)
     keep = nms(found, scores, 0.45)
     assert len(keep) == 3
     for box, label in zip(boxes, labels):
         best = int(np.argmax(iou(box, found[keep])))
-        assert iou(box, found[keep][best:best + 1])[0] > 0.99
+        assert iou(box, found[keep][best : best + 1])[0] > 0.99
         assert int(np.argmax(logits[keep][best])) == label
 
 
@@ -92,7 +93,7 @@ def test_centre_cells_of_a_large_face_teach_its_emotion_without_objectness():
         assert (t[positive, net.CLASS_WEIGHT] == 1.0).all()
         assert (t[extra][:, 2:7] == 0).all()  # no box target there
         if extra.any():
-            assert (t[extra][:, net.CLASSES_FROM:].argmax(1) == 4).all()
+            assert (t[extra][:, net.CLASSES_FROM :].argmax(1) == 4).all()
             for a in np.unique(np.nonzero(extra)[2]):
                 assert abs(t[..., a, net.CLASS_WEIGHT][extra[..., a]].sum() - 1.0) < 1e-5
     strides16 = targets[1][0]
@@ -100,10 +101,14 @@ def test_centre_cells_of_a_large_face_teach_its_emotion_without_objectness():
 
 
 def test_a_second_read_blends_into_the_face_it_overlaps_and_leaves_the_others():
-    faces = [{"box": [10, 10, 40, 40], "probabilities": [0.5, 0.0, 0.0, 0.3, 0.0, 0.0, 0.2]},
-             {"box": [200, 10, 40, 40], "probabilities": [0.1, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1]}]
-    second = [{"box": [300, 300, 40, 40], "probabilities": [1 / 7] * 7},
-              {"box": [12, 11, 40, 40], "probabilities": [0.1, 0.0, 0.0, 0.8, 0.0, 0.0, 0.1]}]
+    faces = [
+        {"box": [10, 10, 40, 40], "probabilities": [0.5, 0.0, 0.0, 0.3, 0.0, 0.0, 0.2]},
+        {"box": [200, 10, 40, 40], "probabilities": [0.1, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1]},
+    ]
+    second = [
+        {"box": [300, 300, 40, 40], "probabilities": [1 / 7] * 7},
+        {"box": [12, 11, 40, 40], "probabilities": [0.1, 0.0, 0.0, 0.8, 0.0, 0.0, 0.1]},
+    ]
     yolo.blend_emotions(faces, second, min_iou=0.5)
     blended = np.array(faces[0]["probabilities"])
     expected = np.sqrt([0.5 * 0.1, 0, 0, 0.3 * 0.8, 0, 0, 0.2 * 0.1])

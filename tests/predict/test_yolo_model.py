@@ -45,7 +45,7 @@ def test_finds_the_faces_of_the_group_photos(reader, photos_dir, manifest):
         total += len(truth)
         for face in faces:
             x, y, w, h = face["box"]
-            assert 0 <= x and 0 <= y and x + w <= rgb.shape[1] and y + h <= rgb.shape[0]
+            assert x >= 0 and y >= 0 and x + w <= rgb.shape[1] and y + h <= rgb.shape[0]
             assert len(face["probabilities"]) == 7 and abs(sum(face["probabilities"]) - 1) < 1e-6
             assert face["confidence"] >= reader.spec.confidence
     assert total >= 20 and matched >= total / 2
@@ -55,8 +55,9 @@ def test_a_second_emotion_read_keeps_the_boxes_and_changes_only_probabilities(ph
     shipped = read_card(CARD)
     assert shipped.one_pass_input is not None
     one_read = yolo.YoloFaceReader(replace(shipped, one_pass_input=replace(shipped.one_pass_input, second_read=None)))
-    two_reads = yolo.YoloFaceReader(replace(shipped, one_pass_input=replace(shipped.one_pass_input,
-                                                                         second_read=SecondRead(512, 0.05, 0.5))))
+    two_reads = yolo.YoloFaceReader(
+        replace(shipped, one_pass_input=replace(shipped.one_pass_input, second_read=SecondRead(512, 0.05, 0.5)))
+    )
     entry = next(e for e in manifest if e.get("boxes") and e["num_faces"] > 2)
     rgb = np.asarray(Image.open(photos_dir / entry["file"]).convert("RGB"))
     first, blended = one_read.read(rgb), two_reads.read(rgb)
@@ -67,11 +68,12 @@ def test_a_second_emotion_read_keeps_the_boxes_and_changes_only_probabilities(ph
     assert any(not np.allclose(a["probabilities"], b["probabilities"]) for a, b in zip(first, blended))
 
 
-@pytest.mark.parametrize("make", [
-    lambda: np.full((480, 640, 3), 128, np.uint8),
-    lambda: np.repeat(np.linspace(0, 255, 640, dtype=np.uint8)[None, :, None], 480, 0).repeat(3, 2),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: np.full((480, 640, 3), 128, np.uint8),
+        lambda: np.repeat(np.linspace(0, 255, 640, dtype=np.uint8)[None, :, None], 480, 0).repeat(3, 2),
+    ],
+)
 def test_no_face_in_a_plain_photo(reader, make):
     assert reader.read(make()) == []
-
-

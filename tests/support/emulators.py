@@ -3,6 +3,7 @@
 Installed by scripts/emulators.sh install: Debian's Firestore emulator, firebase-tools (Auth) in node_modules,
 gcp-storage-emulator in the venv.
 """
+
 import json
 import os
 import shutil
@@ -38,7 +39,8 @@ class Emulator:
     def __init__(self, name, command, port, ready_path, cwd=None):
         self.name, self.command, self.port, self.ready_path = name, command, port, ready_path
         self.cwd = cwd
-        self.log = tempfile.NamedTemporaryFile(prefix=f"moodlens-{name}-", suffix=".log", delete=False)
+        # Kept open across start() and stop(), and left on disk for reading after a failure.
+        self.log = tempfile.NamedTemporaryFile(prefix=f"moodlens-{name}-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = None
 
     @property
@@ -46,8 +48,14 @@ class Emulator:
         return f"127.0.0.1:{self.port}"
 
     def start(self):
-        self.process = subprocess.Popen(self.command, cwd=self.cwd, stdout=self.log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=self.cwd,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -58,8 +66,9 @@ class Emulator:
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"{self.name} emulator did not start; its log: {self.log.name}:\n"
-                           + Path(self.log.name).read_text()[-3000:])
+        raise RuntimeError(
+            f"{self.name} emulator did not start; its log: {self.log.name}:\n" + Path(self.log.name).read_text()[-3000:]
+        )
 
     def stop(self):
         if self.process is None or self.process.poll() is not None:
@@ -76,17 +85,38 @@ class Emulator:
 def firestore(port=None):
     binary = shutil.which("cloud_firestore_emulator") or FIRESTORE_JAR_DIR / "cloud_firestore_emulator"
     port = port or free_port()
-    return Emulator("firestore", [_require(binary, "the Firestore emulator"), "start", "--host=127.0.0.1",
-                                  f"--port={port}", f"--project_id={PROJECT}",
-                                  f"--rules={REPO_ROOT / 'firestore.rules'}"], port, "/")
+    return Emulator(
+        "firestore",
+        [
+            _require(binary, "the Firestore emulator"),
+            "start",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            f"--project_id={PROJECT}",
+            f"--rules={REPO_ROOT / 'firestore.rules'}",
+        ],
+        port,
+        "/",
+    )
 
 
 def storage(port=None):
     binary = Path(sys.executable).parent / "gcp-storage-emulator"
     port = port or free_port()
-    return Emulator("storage", [_require(binary, "gcp-storage-emulator"), "start", "--host=127.0.0.1",
-                                f"--port={port}", f"--default-bucket={BUCKET}", "--in-memory", "--quiet"],
-                    port, "/storage/v1/b")
+    return Emulator(
+        "storage",
+        [
+            _require(binary, "gcp-storage-emulator"),
+            "start",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            f"--default-bucket={BUCKET}",
+            "--in-memory",
+            "--quiet",
+        ],
+        port,
+        "/storage/v1/b",
+    )
 
 
 def auth(port=None):
@@ -94,11 +124,29 @@ def auth(port=None):
     port = port or free_port()
     workdir = Path(tempfile.mkdtemp(prefix="moodlens-auth-"))
     # A config of its own: free ports for the hub and logger too, and no pick-up of the repo's project files.
-    config = {"emulators": {"auth": {"host": "127.0.0.1", "port": port},
-                            "hub": {"host": "127.0.0.1", "port": free_port()},
-                            "logging": {"host": "127.0.0.1", "port": free_port()},
-                            "ui": {"enabled": False}, "singleProjectMode": True}}
+    config = {
+        "emulators": {
+            "auth": {"host": "127.0.0.1", "port": port},
+            "hub": {"host": "127.0.0.1", "port": free_port()},
+            "logging": {"host": "127.0.0.1", "port": free_port()},
+            "ui": {"enabled": False},
+            "singleProjectMode": True,
+        }
+    }
     (workdir / "firebase.json").write_text(json.dumps(config))
-    return Emulator("auth", [_require(binary, "firebase-tools"), "emulators:start", "--only", "auth",
-                             "--project", PROJECT, "--config", str(workdir / "firebase.json")],
-                    port, f"/emulator/v1/projects/{PROJECT}/config", cwd=workdir)
+    return Emulator(
+        "auth",
+        [
+            _require(binary, "firebase-tools"),
+            "emulators:start",
+            "--only",
+            "auth",
+            "--project",
+            PROJECT,
+            "--config",
+            str(workdir / "firebase.json"),
+        ],
+        port,
+        f"/emulator/v1/projects/{PROJECT}/config",
+        cwd=workdir,
+    )

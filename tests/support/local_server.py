@@ -23,8 +23,9 @@ def running_server(repo_root, log_path, env=None):
     port = free_port()
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "PYTHON": sys.executable, **(env or {})}
     with open(log_path, "wb") as log:
-        server = subprocess.Popen(["bash", str(repo_root / "scripts" / "serve")], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            ["bash", str(repo_root / "scripts" / "serve")], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(server, url, log_path)

@@ -7,8 +7,15 @@ from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
 # Needed on our machines (../shared/STACK-NOTES.md): no sandbox in containers, no GPU, no calls home.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 PASSWORD = "correct horse battery"
 # Waits, not timing checks: the first prediction loads the models, slowly on a busy 2-core machine.

@@ -18,6 +18,19 @@ DEFAULT_MODEL = "inception-resnet"
 # The error bodies clients match: the texts are the contract, the codes are what the pages key on.
 PARSE_ERROR = {"error": "failed to parse json, invalid format", "code": "invalid_json"}
 IMAGE_ERROR = {"error": "failed to process image, try another image", "code": "invalid_image"}
+# A request's `model` value -> the model that must run: unknown names and non-strings get the default.
+MODEL_CHOICES = [
+    ("inception-resnet", "inception-resnet"),
+    ("mobilenetv2", "mobilenetv2"),
+    ("yolo3", "yolo3"),
+    ("incpetion-resnet", "inception-resnet"),
+    ("Inception-ResNet", "inception-resnet"),
+    ("no-such-model", "inception-resnet"),
+    ("", "inception-resnet"),
+    (None, "inception-resnet"),
+    (7, "inception-resnet"),
+    (["mobilenetv2"], "inception-resnet"),
+]
 TOO_LARGE = {"error": "failed to process image, try another image", "code": "too_large"}
 EMOTIONS = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
 
@@ -46,7 +59,7 @@ def check_found(reply: Reply, endpoint: str, size: tuple[int, int], faces: int) 
         assert sum(probabilities) == pytest.approx(1, abs=1e-6)
         assert probabilities == sorted(probabilities, reverse=True)
         x, y, w, h = face["box"]
-        assert 0 <= x and 0 <= y and w > 0 and h > 0 and x + w <= size[0] and y + h <= size[1]
+        assert x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= size[0] and y + h <= size[1]
         if endpoint == "predict_img_only_api":
             assert "face" not in face
         else:
@@ -100,16 +113,7 @@ def test_data_url(call, photos_dir, endpoint):
     check_found(reply, endpoint, (500, 375), 3)
 
 
-@pytest.mark.parametrize("requested, ran", [
-    ("inception-resnet", "inception-resnet"),
-    ("mobilenetv2", "mobilenetv2"),
-    ("yolo3", "yolo3"),
-    ("incpetion-resnet", "inception-resnet"),
-    ("no-such-model", "inception-resnet"),
-    (None, "inception-resnet"),
-    (7, "inception-resnet"),
-    (["mobilenetv2"], "inception-resnet"),
-])
+@pytest.mark.parametrize("requested, ran", MODEL_CHOICES)
 def test_model_names(call, photos_dir, requested, ran):
     photo = (photos_dir / images.FACES_PHOTO).read_bytes()
     body = {"image": images.b64(photo)} | ({} if requested is None else {"model": requested})
@@ -119,10 +123,33 @@ def test_model_names(call, photos_dir, requested, ran):
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-@pytest.mark.parametrize("body", [b"not json", b"", b"[1, 2]", b'"text"', b"{}", b'{"image": 5}',
-                                  b'{"image": null}', b'{"img": "abc"}', b"\xff\xfe\x00garbage", b"[" * 100_000],
-                         ids=["not-json", "empty", "array", "string", "no-image", "image-number", "image-null",
-                              "wrong-key", "bad-utf8", "deep-nesting"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"",
+        b"[1, 2]",
+        b'"text"',
+        b"{}",
+        b'{"image": 5}',
+        b'{"image": null}',
+        b'{"img": "abc"}',
+        b"\xff\xfe\x00garbage",
+        b"[" * 100_000,
+    ],
+    ids=[
+        "not-json",
+        "empty",
+        "array",
+        "string",
+        "no-image",
+        "image-number",
+        "image-null",
+        "wrong-key",
+        "bad-utf8",
+        "deep-nesting",
+    ],
+)
 def test_parse_errors(call, endpoint, body):
     reply = call(endpoint, body=body, headers={"Content-Type": "application/json"})
     assert (reply.status, reply.json) == (400, PARSE_ERROR)
@@ -154,8 +181,9 @@ def test_image_errors(call, endpoint, case):
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_oversized_body(call, endpoint):
-    reply = call(endpoint, body=b'{"image": "' + b"A" * (16 * 1024 * 1024) + b'"}',
-                 headers={"Content-Type": "application/json"})
+    reply = call(
+        endpoint, body=b'{"image": "' + b"A" * (16 * 1024 * 1024) + b'"}', headers={"Content-Type": "application/json"}
+    )
     assert (reply.status, reply.json) == (413, TOO_LARGE)
 
 
@@ -168,9 +196,15 @@ def test_other_methods_405(call, endpoint, method):
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_cors_preflight(call, endpoint):
-    reply = call(endpoint, method="OPTIONS", headers={
-        "Origin": "http://localhost:5000", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, authorization"})
+    reply = call(
+        endpoint,
+        method="OPTIONS",
+        headers={
+            "Origin": "http://localhost:5000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, authorization",
+        },
+    )
     assert reply.status in (200, 204)
     assert reply.headers["Access-Control-Allow-Origin"] in ("*", "http://localhost:5000")
     assert "POST" in reply.headers["Access-Control-Allow-Methods"]

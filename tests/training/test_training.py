@@ -1,15 +1,20 @@
 """The training code (pure pieces), the shipped classifiers, and a smoke run of the training command."""
+
 import json
 
 import numpy as np
 import pytest
 
+from moodlens.modelcard import EMOTIONS, Normalization, read_card
 from training import data, recipe
 from training.augment import AugmentedFaces, augment
-from training.evaluate import expected_calibration_error, fit_temperature, load_card, main as evaluate_main
-from training.train import CosineWithWarmup, WARMUP_EPOCHS, main as train_main, parse_args
+from training.evaluate import MODELS_DIR, expected_calibration_error, fit_temperature, load_card
+from training.evaluate import main as evaluate_main
+from training.train import WARMUP_EPOCHS, CosineWithWarmup, parse_args
+from training.train import main as train_main
 
 CLASSIFIERS = ("inception-resnet", "mobilenetv2")
+VAL_FACES = 3589  # FER2013 PublicTest
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +40,7 @@ def test_learning_rate_warms_up_then_decays_to_zero():
     schedule = CosineWithWarmup(1.0, total_epochs=10)
     rates = [schedule(epoch) for epoch in range(10)]
     assert rates[0] < rates[WARMUP_EPOCHS] == pytest.approx(1.0)
-    assert all(a >= b for a, b in zip(rates[WARMUP_EPOCHS:], rates[WARMUP_EPOCHS + 1:]))
+    assert all(a >= b for a, b in zip(rates[WARMUP_EPOCHS:], rates[WARMUP_EPOCHS + 1 :]))
     assert schedule(10) == pytest.approx(0.0, abs=1e-12)
 
 
@@ -43,15 +48,21 @@ def test_augmentation_changes_faces_but_keeps_shape_and_range(val):
     faces = val.images[:16]
     out = augment(faces, np.random.default_rng(0))
     assert out.shape == faces.shape and out.dtype == np.float32
-    assert 0 <= out.min() and out.max() <= 255
+    assert out.min() >= 0 and out.max() <= 255
     assert np.abs(out - faces).mean() > 5
 
 
 def test_augmented_batches_repeat_for_the_same_seed_and_epoch(val):
     subset = val.subset(slice(0, 64))
-    norm = {"scale": 1 / 255, "mean": 0.5, "std": 0.25}
-    make = lambda: AugmentedFaces(subset.images, data.smoothed_targets(subset.labels, 0.1),  # noqa: E731
-                                  data.balancing_weights(subset.labels), 32, 7, norm)
+    norm = Normalization(scale=1 / 255, mean=0.5, std=0.25)
+    make = lambda: AugmentedFaces(
+        subset.images,
+        data.smoothed_targets(subset.labels, 0.1),  # noqa: E731
+        data.balancing_weights(subset.labels),
+        32,
+        7,
+        norm,
+    )
     first, second = make(), make()
     np.testing.assert_array_equal(first[1][0], second[1][0])
     second.set_epoch(1)
@@ -70,16 +81,18 @@ def test_fitted_temperature_cools_overconfident_logits():
     logits = rng.normal(size=(2000, 7)) * 4  # confident and unrelated to the labels
     logits[np.arange(1000), labels[:1000]] += 6  # right half the time
     assert fit_temperature(logits, logits, labels) > 1.0
+    assert fit_temperature(logits, None, labels) > 1.0
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
-def test_shipped_card_describes_its_weights(repo_root, name):
+def test_shipped_card_describes_its_weights(name):
     card = load_card(name)
-    assert card["classes"] == list(data.CLASSES)
-    assert (repo_root / "models" / card["file"]).stat().st_size == card["file_bytes"]
+    assert card.classes == EMOTIONS
+    assert card.weights.parent == MODELS_DIR
+    assert card.weights.stat().st_size == card.raw["file_bytes"]
     for key in ("input", "crop", "temperature", "metrics", "training"):
-        assert key in card
-    assert set(card["metrics"]["per_class_recall"]) == set(data.CLASSES)
+        assert key in card.raw
+    assert set(card.raw["metrics"]["per_class_recall"]) == set(EMOTIONS)
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
@@ -94,21 +107,58 @@ def test_shipped_model_reads_val_faces_well_above_chance(name, capsys):
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == summary
 
 
-def test_training_smoke_run_produces_a_model_that_loads_and_can_be_continued(tmp_path, val):
+@pytest.mark.parametrize(("name", "accuracy"), [("inception-resnet", 0.6963), ("mobilenetv2", 0.6442)])
+def test_evaluation_on_val_reproduces_the_cards_headline(name, accuracy):
+    # Evaluation reads faces through serving's Classifier, so the card's headline is what serving delivers.
+    summary = evaluate_main([name, "--data", "val"])
+    assert summary["n"] == VAL_FACES
+    assert summary["accuracy"] == load_card(name).accuracy == accuracy
+
+
+def test_training_smoke_run_produces_a_model_that_loads_and_can_be_continued(tmp_path):
     import keras
 
     models = tmp_path / "models"
-    first = train_main(["mobilenetv2", "--epochs", "1", "--limit", "256", "--batch-size", "64",
-                        "--out", str(models), "--checkpoint-dir", str(tmp_path / "checkpoints")])
+    first = train_main(
+        [
+            "mobilenetv2",
+            "--epochs",
+            "1",
+            "--limit",
+            "256",
+            "--batch-size",
+            "64",
+            "--out",
+            str(models),
+            "--checkpoint-dir",
+            str(tmp_path / "checkpoints"),
+        ]
+    )
     model = keras.saving.load_model(models / "mobilenetv2.keras")
     assert model.predict(np.zeros((2, 48, 48, 1), np.float32), verbose=0).shape == (2, 7)
-    assert json.loads((models / "mobilenetv2.json").read_text())["training"]["epochs"] == 1
-    assert first["metrics"]["n"] == len(val)
+    assert read_card(models / "mobilenetv2.json").raw["training"]["epochs"] == 1
+    assert first["metrics"]["n"] == VAL_FACES
 
     # A warm restart from the shipped file, in mixed precision, still ships float32 and keeps the first record.
-    second = train_main(["mobilenetv2", "--epochs", "1", "--limit", "256", "--batch-size", "64",
-                         "--init-from", str(models / "mobilenetv2.keras"), "--dtype-policy", "mixed_bfloat16",
-                         "--out", str(models), "--checkpoint-dir", str(tmp_path / "continued")])
+    second = train_main(
+        [
+            "mobilenetv2",
+            "--epochs",
+            "1",
+            "--limit",
+            "256",
+            "--batch-size",
+            "64",
+            "--init-from",
+            str(models / "mobilenetv2.keras"),
+            "--dtype-policy",
+            "mixed_bfloat16",
+            "--out",
+            str(models),
+            "--checkpoint-dir",
+            str(tmp_path / "continued"),
+        ]
+    )
     assert second["training"]["continued_from"] == first["training"]
     assert second["training"]["wall_seconds"] > first["training"]["wall_seconds"]
     assert "--init-from" in second["training"]["command"]

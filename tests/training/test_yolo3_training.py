@@ -21,10 +21,43 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
     from training.yolo3 import __main__ as cli
     from training.yolo3 import train
 
-    args = cli.parse(["train", "--epochs", "1", "--scenes", "24", "--val-scenes", "8", "--size", "128", "--max-face", "90",
-                      "--batch", "8", "--width", "0.5", "--seed", "3", "--serve-size", "128", "--confidence", "0.3",
-                      "--photo-backgrounds", "0.5", "--bald-heads", "0.3", "--fer-dir", str(fer_dir()), "--out", str(tmp_path / "out"),
-                      "--checkpoint-dir", str(tmp_path / "ckpt"), "--workers", "1"])
+    args = cli.parse(
+        [
+            "train",
+            "--epochs",
+            "1",
+            "--scenes",
+            "24",
+            "--val-scenes",
+            "8",
+            "--size",
+            "128",
+            "--max-face",
+            "90",
+            "--batch",
+            "8",
+            "--width",
+            "0.5",
+            "--seed",
+            "3",
+            "--serve-size",
+            "128",
+            "--confidence",
+            "0.3",
+            "--photo-backgrounds",
+            "0.5",
+            "--bald-heads",
+            "0.3",
+            "--fer-dir",
+            str(fer_dir()),
+            "--out",
+            str(tmp_path / "out"),
+            "--checkpoint-dir",
+            str(tmp_path / "ckpt"),
+            "--workers",
+            "1",
+        ]
+    )
     train.train(args)
     args.epochs = 2
     card = train.train(args)
@@ -40,13 +73,38 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
     # The card it wrote is one serving reads: its reader runs the exported network at the card's side (128 here).
     exported = yolo.YoloFaceReader(read_card(tmp_path / "out" / "yolo3.json"))
     assert [h.shape for h in exported.heads(np.zeros((1, 128, 128), np.float32))] == [
-        (1, 16, 16, 36), (1, 8, 8, 36), (1, 4, 4, 36)]
+        (1, 16, 16, 36),
+        (1, 8, 8, 36),
+        (1, 4, 4, 36),
+    ]
     assert "--photo-backgrounds 0.5 --bald-heads 0.3" in card["training"]["command"]
 
     # A further cycle from the exported detector keeps its anchors and its earlier training record.
-    again = cli.parse(["train", "--epochs", "1", "--scenes", "16", "--val-scenes", "4", "--size", "128", "--batch", "8",
-                       "--init-from", str(weights), "--fer-dir", str(fer_dir()), "--out", str(tmp_path / "again"),
-                       "--checkpoint-dir", str(tmp_path / "ckpt-again"), "--workers", "1"])
+    again = cli.parse(
+        [
+            "train",
+            "--epochs",
+            "1",
+            "--scenes",
+            "16",
+            "--val-scenes",
+            "4",
+            "--size",
+            "128",
+            "--batch",
+            "8",
+            "--init-from",
+            str(weights),
+            "--fer-dir",
+            str(fer_dir()),
+            "--out",
+            str(tmp_path / "again"),
+            "--checkpoint-dir",
+            str(tmp_path / "ckpt-again"),
+            "--workers",
+            "1",
+        ]
+    )
     continued = train.train(again)
     assert continued["anchors"] == card["anchors"]
     assert continued["training"]["continued_from"]["epochs"] == 2
@@ -64,8 +122,18 @@ def test_pretrained_backbone_is_what_the_detector_starts_from(tmp_path):
 
     # Where `train --pretrain-epochs` puts (and then finds) the first stage.
     stage1 = tmp_path / "ckpt" / "backbone"
-    args = Namespace(epochs=1, time_budget=None, batch=32, lr=1e-3, weight_decay=0.05, width=0.5, seed=3, limit=64,
-                     fer_dir=str(fer_dir()), checkpoint_dir=str(stage1))
+    args = Namespace(
+        epochs=1,
+        time_budget=None,
+        batch=32,
+        lr=1e-3,
+        weight_decay=0.05,
+        width=0.5,
+        seed=3,
+        limit=64,
+        fer_dir=str(fer_dir()),
+        checkpoint_dir=str(stage1),
+    )
     record = pretrain.pretrain(args)
     assert record["epochs"] == 1 and 0.0 <= record["val_accuracy"] <= 1.0
     assert set(record["val_per_class_recall"]) == set(EMOTIONS)
@@ -79,9 +147,36 @@ def test_pretrained_backbone_is_what_the_detector_starts_from(tmp_path):
     assert not all(np.array_equal(a, b) for a, b in zip(loaded, fresh))
 
     # The one-command form finds the finished first stage, trains from it and records both stages.
-    cli.main(["train", "--pretrain-epochs", "1", "--epochs", "2", "--redraw-scenes", "--scenes", "16", "--val-scenes", "4", "--size", "96",
-              "--max-face", "60", "--batch", "8", "--width", "0.5", "--workers", "1", "--fer-dir", str(fer_dir()),
-              "--out", str(tmp_path / "out"), "--checkpoint-dir", str(tmp_path / "ckpt")])
+    cli.main(
+        [
+            "train",
+            "--pretrain-epochs",
+            "1",
+            "--epochs",
+            "2",
+            "--redraw-scenes",
+            "--scenes",
+            "16",
+            "--val-scenes",
+            "4",
+            "--size",
+            "96",
+            "--max-face",
+            "60",
+            "--batch",
+            "8",
+            "--width",
+            "0.5",
+            "--workers",
+            "1",
+            "--fer-dir",
+            str(fer_dir()),
+            "--out",
+            str(tmp_path / "out"),
+            "--checkpoint-dir",
+            str(tmp_path / "ckpt"),
+        ]
+    )
     card = json.loads((tmp_path / "out" / "yolo3.json").read_text())
     assert card["training"]["backbone_pretraining"]["val_accuracy"] == record["val_accuracy"]
     assert "--pretrain-epochs 1" in card["training"]["command"] and "--backbone" not in card["training"]["command"]
@@ -93,8 +188,9 @@ def test_redrawn_scenes_replace_the_first_set_after_the_first_epoch():
     from training.yolo3.train import SceneBatches
 
     def scene_set(value):
-        return scenes.SceneSet(np.full((4, 32, 32), value, np.uint8), [np.zeros((0, 4), np.float32)] * 4,
-                               [np.zeros(0, np.int64)] * 4)
+        return scenes.SceneSet(
+            np.full((4, 32, 32), value, np.uint8), [np.zeros((0, 4), np.float32)] * 4, [np.zeros(0, np.int64)] * 4
+        )
 
     first = scene_set(0)
     batches = SceneBatches(first, np.ones((9, 2), np.float32) * 8, 2, seed=1, redraw=lambda epoch: scene_set(epoch))
@@ -130,8 +226,16 @@ def test_bald_people_have_skin_above_the_forehead():
     face = np.full((1, 48, 48), 150, np.uint8)
 
     def crown(bald_fraction):
-        recipe = scenes.Recipe(size=128, min_face=60, max_face=61, people_fraction=1.0, portrait_fraction=0.0,
-                               empty_fraction=0.0, decoy_rate=0.0, bald_fraction=bald_fraction)
+        recipe = scenes.Recipe(
+            size=128,
+            min_face=60,
+            max_face=61,
+            people_fraction=1.0,
+            portrait_fraction=0.0,
+            empty_fraction=0.0,
+            decoy_rate=0.0,
+            bald_fraction=bald_fraction,
+        )
         tones = []
         for seed in range(12):
             image, boxes, _ = scenes.make_scene(np.random.default_rng(seed), face, np.array([3]), recipe, np.array([0]))

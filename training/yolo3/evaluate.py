@@ -1,7 +1,8 @@
 """Evaluate the shipped yolo3 model: faces found and false faces on the real photos, emotion accuracy
 on FER2013 val faces placed in synthetic scenes, CPU time per 640x480 photo on one core next to MTCNN's.
 
-Inference goes through the serving code (functions/predict/yolo.py), so what is measured is what runs.
+Every model runs through the serving code (moodlens.predict: the yolo3 reader, MTCNN with serving's settings, the
+classifiers), so what is measured is what runs.
 """
 from __future__ import annotations
 
@@ -14,11 +15,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from moodlens.modelcard import EMOTIONS, parse_card, read_card, write_card
+from moodlens.ops import iou
+from moodlens.predict import mtcnn
+from moodlens.predict.catalog import DEFAULT_MODEL, resolve
+from moodlens.predict.classifier import Classifier
+from moodlens.predict.faces import Face
+from moodlens.predict.finders import finder_for
+from moodlens.predict.yolo import YoloFaceReader, to_gray
+from moodlens.settings import get_settings
+from training import evaluate as classifier_evaluation
 from training.yolo3 import scenes
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "functions"))
-from predict.yolo import YoloFaceReader, iou, to_gray  # noqa: E402  (serving code lives under functions/)
 
 THRESHOLDS = [round(t, 2) for t in np.arange(0.2, 0.91, 0.05)]
 # --tune-threshold takes the best F1 on the synthetic scenes. Real photos hold clutter the scenes do not
@@ -27,6 +34,9 @@ THRESHOLDS = [round(t, 2) for t in np.arange(0.2, 0.91, 0.05)]
 # F1's 0.45, for 0.60 false faces per photo against 0.87.
 FLOOR_CONFIDENCE = 0.05
 SIZE_BUCKETS = [(0, 32), (32, 64), (64, 10_000)]
+# What the card's headline, metrics.accuracy, measures.
+ACCURACY_DATA = ("FER2013 PublicTest (val.npz) faces placed in synthetic val scenes; accuracy counts the emotion of "
+                 "the faces found (matched at IoU >= 0.5), see emotion_matched_faces")
 
 
 def match(found: np.ndarray, truth: np.ndarray, min_iou: float = 0.5) -> list[tuple[int, int]]:
@@ -73,24 +83,10 @@ def scene_metrics(reader: YoloFaceReader, fer_dir: Path, size: int, limit: int |
             "best_threshold": best, "found": found_all, "data": data}
 
 
-def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Factor on the current temperature that minimises the NLL of the true labels (grid search);
-    log-probabilities are logits up to a constant, so the reader's output suffices."""
-    logp = np.log(np.clip(probabilities, 1e-12, None))
-    best, best_nll = 1.0, np.inf
-    for factor in np.arange(0.5, 3.01, 0.05):
-        z = logp / factor
-        z = z - z.max(1, keepdims=True)
-        nll = -(z[np.arange(len(labels)), labels] - np.log(np.exp(z).sum(1))).mean()
-        if nll < best_nll:
-            best, best_nll = float(factor), nll
-    return round(best, 2)
-
-
 def emotion_metrics(found_all: list, data: scenes.SceneSet, threshold: float) -> dict:
     correct, total = 0, 0
     matched_probs, matched_labels = [], []
-    confusion = np.zeros((7, 7), np.int64)
+    confusion = np.zeros((len(EMOTIONS), len(EMOTIONS)), np.int64)
     by_size = {f"{lo}-{hi}": [0, 0] for lo, hi in SIZE_BUCKETS}
     for found, truth, labels in zip(found_all, data.boxes, data.labels):
         boxes, kept = _boxes(found, threshold)
@@ -107,33 +103,31 @@ def emotion_metrics(found_all: list, data: scenes.SceneSet, threshold: float) ->
             correct += int(pred == labels[j])
             total += 1
     recall = confusion.diagonal() / np.maximum(confusion.sum(1), 1)
-    factor = fit_temperature(np.array(matched_probs).reshape(-1, 7), np.array(matched_labels, np.int64)) \
-        if total else 1.0
+    # A factor on the temperature the reads used: log-probabilities are logits up to a constant.
+    factor = classifier_evaluation.fit_temperature(
+        np.log(np.clip(np.array(matched_probs).reshape(-1, len(EMOTIONS)), 1e-12, None)), None,
+        np.array(matched_labels, np.int64)) if total else 1.0
     return {"accuracy": correct / max(total, 1), "matched_faces": total, "temperature_factor": factor,
-            "per_class_recall": {c: round(float(r), 3) for c, r in zip(scenes.CLASSES, recall)},
+            "per_class_recall": {c: round(float(r), 3) for c, r in zip(EMOTIONS, recall)},
             "accuracy_by_face_side_px": {k: round(c / max(n, 1), 3) for k, (c, n) in by_size.items()},
             "confusion": confusion.tolist()}
 
 
-def reference_classifier_metrics(data: scenes.SceneSet, name: str = "inception-resnet") -> dict:
+def reference_classifier_metrics(data: scenes.SceneSet, name: str = DEFAULT_MODEL) -> dict:
     """What a shipped classifier reads from the same scene faces given their true boxes: each pasted crop
-    cut from the scene and resized to 48 px, read as serving reads a face (flip averaging, temperature).
-    The faces are shrunk, blended and jittered in the scenes, so this, not the classifier's val accuracy,
-    is the yardstick for the detector's emotion accuracy."""
-    import keras
-
-    from training import evaluate as classifier_evaluation
-
+    cut from the scene and resized to the classifier's input, read by serving's Classifier (flip averaging,
+    temperature). The faces are shrunk, blended and jittered in the scenes, so this, not the classifier's val
+    accuracy, is the yardstick for the detector's emotion accuracy."""
+    classifier = Classifier(classifier_evaluation.load_card(name))
+    height, width, _ = classifier.pixel_shape
     crops, labels, sides = [], [], []
     for image, boxes, scene_labels in zip(data.images, data.boxes, data.labels):
         for (x, y, w, h), label_box, label in zip(scenes.pasted_extents(boxes), boxes, scene_labels):
             crop = Image.fromarray(image).crop((int(x), int(y), int(x + w), int(y + h)))
-            crops.append(np.asarray(crop.resize((48, 48), Image.BILINEAR)))
+            crops.append(np.asarray(crop.resize((width, height), Image.BILINEAR)))
             labels.append(label)
             sides.append(float(np.sqrt(label_box[2] * label_box[3])))
-    card = classifier_evaluation.load_card(name)
-    model = keras.saving.load_model(classifier_evaluation.MODELS_DIR / card["file"], compile=False)
-    right = classifier_evaluation.served_probabilities(model, card, np.array(crops)).argmax(1) == np.array(labels)
+    right = classifier_evaluation.served_probabilities(classifier, np.array(crops)).argmax(1) == np.array(labels)
     sides = np.array(sides)
     in_bucket = {f"{lo}-{hi}": (sides >= lo) & (sides < hi) for lo, hi in SIZE_BUCKETS}
     return {"model": name, "accuracy": round(float(right.mean()), 4), "faces": len(labels),
@@ -147,55 +141,47 @@ def load_photo(path: Path) -> np.ndarray:
         return np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
 
 
-class Mtcnn:
-    """MTCNN as serving loads it (its stages compiled), run on a copy no larger than max_side."""
+def mtcnn_faces(rgb: np.ndarray) -> list[Face]:
+    """MTCNN's faces as serving finds them: serving's code and settings (downscaled copy, confidence floor)."""
+    settings = get_settings()
+    return mtcnn.detect_faces(rgb, settings.detect_max_side, settings.min_face_confidence)
 
-    def __init__(self, max_side: int = 1024, min_confidence: float = 0.9):
-        from predict import models
 
-        self.detector = models.mtcnn()
-        self.max_side = max_side
-        self.min_confidence = min_confidence
-
-    def boxes(self, rgb: np.ndarray) -> np.ndarray:
-        scale = min(1.0, self.max_side / max(rgb.shape[:2]))
-        small = rgb if scale == 1.0 else np.asarray(
-            Image.fromarray(rgb).resize((round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), Image.BILINEAR))
-        found = [f for f in self.detector.detect_faces(small) if f["confidence"] >= self.min_confidence]
-        return np.array([np.asarray(f["box"], np.float64) / scale for f in found]).reshape(-1, 4)
+def mtcnn_boxes(rgb: np.ndarray) -> np.ndarray:
+    return np.array([face.box for face in mtcnn_faces(rgb)], np.float64).reshape(-1, 4)
 
 
 def calibrate_crop_box(fer_dir: Path, count: int = 300, seed: int = 0) -> np.ndarray:
     """MTCNN's box on FER train faces as fractions of the crop (x0, y0, w, h), median over the faces it
     finds. Each face is enlarged to 96 px inside a mirrored border, so MTCNN sees some context."""
     faces, _ = scenes.load_faces(fer_dir, "train")
-    detector = Mtcnn().detector
     rel = []
     for i in np.random.default_rng(seed).choice(len(faces), count, replace=False):
         face = np.asarray(Image.fromarray(faces[i]).resize((96, 96), Image.BILINEAR))
         canvas = np.repeat(np.pad(face, 48, mode="reflect")[..., None], 3, 2)
-        found = [f for f in detector.detect_faces(canvas) if f["confidence"] > 0.9]
+        found = mtcnn_faces(canvas)
         if not found:
             continue
-        x, y, w, h = max(found, key=lambda f: f["confidence"])["box"]
+        x, y, w, h = max(found, key=lambda f: f.confidence).box
         if 0 < x + w / 2 - 48 < 96 and 0 < y + h / 2 - 48 < 96:
             rel.append([(x - 48) / 96, (y - 48) / 96, w / 96, h / 96])
     print(f"MTCNN boxes on {len(rel)} of {count} FER train faces")
     return np.median(np.array(rel), 0)
 
 
-def photo_metrics(reader: YoloFaceReader, photos_dir: Path, mtcnn: Mtcnn | None) -> dict:
+def photo_metrics(reader: YoloFaceReader, photos_dir: Path, with_mtcnn: bool) -> dict:
+    """Faces found on the photos against the manifest's boxes, or (with_mtcnn) MTCNN's where it has none."""
     manifest = json.loads((photos_dir / "manifest.json").read_text())
     rows = []
     for entry in manifest["images"]:
-        if entry.get("boxes") is None and mtcnn is None:
+        if entry.get("boxes") is None and not with_mtcnn:
             continue
         rgb = load_photo(photos_dir / entry["file"])
         found = reader.read_gray(to_gray(rgb), FLOOR_CONFIDENCE)
         if entry.get("boxes") is not None:
             reference, source = np.array(entry["boxes"], np.float64), "manifest"
         else:
-            reference, source = mtcnn.boxes(rgb), "mtcnn"
+            reference, source = mtcnn_boxes(rgb), "mtcnn"
         rows.append({"file": entry["file"], "count": entry["num_faces"], "reference": reference,
                      "source": source, "found": found})
     per_threshold = {t: _photo_scores(rows, t) for t in THRESHOLDS}
@@ -226,29 +212,26 @@ def _photo_scores(rows: list, threshold: float) -> dict:
 
 # ---------------------------------------------------------------- speed
 
-def timing(reader: YoloFaceReader, photos_dir: Path, mtcnn: Mtcnn | None, photo: str = "faceclf_test_image.jpg",
+def timing(reader: YoloFaceReader, photos_dir: Path, with_mtcnn: bool, photo: str = "faceclf_test_image.jpg",
            repeats: int = 15) -> dict:
     rgb = np.asarray(Image.fromarray(load_photo(photos_dir / photo)).resize((640, 480), Image.BILINEAR))
     result = {"photo": f"{photo} resized to 640x480", "yolo3_ms": _median_ms(lambda: reader.read(rgb), repeats)}
-    if mtcnn is not None:
-        result["mtcnn_detect_ms"] = _median_ms(lambda: mtcnn.detector.detect_faces(rgb), max(3, repeats // 3))
+    if with_mtcnn:
+        result["mtcnn_detect_ms"] = _median_ms(lambda: mtcnn_faces(rgb), max(3, repeats // 3))
         result["mtcnn_path_ms"] = _median_ms(_mtcnn_path(rgb), max(3, repeats // 3))
     return result
 
 
-def _mtcnn_path(rgb: np.ndarray, name: str = "inception-resnet"):
-    """What the default model does for a photo, as serving does it: MTCNN's faces, cropped and
-    classified in one batch. The card and classifier are looked up once, outside the timed call, as
-    the yolo3 reader's are."""
-    from predict import models, pipeline
-    from predict.faces import square_crop
-
-    card = models.resolve(name)
-    classifier = models.classifier(card)
+def _mtcnn_path(rgb: np.ndarray, name: str = DEFAULT_MODEL):
+    """What the default model does for a photo, as serving does it: its finder's MTCNN faces, cropped and
+    classified in one batch. The finder (card and networks) is loaded once, outside the timed call, as the
+    yolo3 reader is."""
+    settings = get_settings()
+    finder = finder_for(resolve(name, classifier_evaluation.MODELS_DIR), settings.detect_max_side,
+                        settings.min_face_confidence)
 
     def read() -> None:
-        faces = pipeline.detect_faces(rgb)
-        pipeline.classify(faces, [square_crop(rgb, face, card.crop) for face in faces], classifier)
+        finder.classify(finder.detect(rgb))
 
     return read
 
@@ -278,15 +261,14 @@ def second_emotion_read(side: int) -> dict | None:
 
 def run(args) -> dict:
     card_path = Path(args.card)
-    reader = YoloFaceReader(card_path)
+    raw = read_card(card_path).raw
     if args.second_emotion_side is not None:
-        reader.card["second_emotion_read"] = second_emotion_read(args.second_emotion_side)
-    if args.val_scene_size:
-        size = args.val_scene_size
-    else:
-        size = reader.input["side"]
+        raw = dict(raw, second_emotion_read=second_emotion_read(args.second_emotion_side))
+    # The card as evaluated, --second-emotion-side included: the reader runs it and --write-card stores it.
+    reader = YoloFaceReader(parse_card(raw, card_path))
+    size = args.val_scene_size or reader.spec.side
     sm = scene_metrics(reader, Path(args.fer_dir), size, args.val_limit)
-    threshold = sm["best_threshold"] if args.tune_threshold else reader.thresholds["confidence"]
+    threshold = sm["best_threshold"] if args.tune_threshold else reader.spec.confidence
     em = emotion_metrics(sm["found"], sm["data"], threshold)
     metrics = {
         "confidence_threshold": threshold,
@@ -295,35 +277,35 @@ def run(args) -> dict:
                    "recall": round(sm["per_threshold"][threshold]["recall"], 3),
                    "false_per_scene": round(sm["per_threshold"][threshold]["false_per_scene"], 3),
                    "scene_size": size},
-        "emotion_accuracy_val_scenes": round(em["accuracy"], 4),
+        "data": ACCURACY_DATA,
+        "accuracy": round(em["accuracy"], 4),
         "emotion_matched_faces": em["matched_faces"],
         "per_class_recall": em["per_class_recall"],
         "accuracy_by_face_side_px": em["accuracy_by_face_side_px"],
         "temperature_factor_fitted": em["temperature_factor"],
         "reference_classifier_on_true_boxes": reference_classifier_metrics(sm["data"]),
     }
-    mtcnn = None
     photos_dir = Path(args.photos_dir)
     if not args.scenes_only:
-        mtcnn = None if args.no_mtcnn else Mtcnn()
-        pm = photo_metrics(reader, photos_dir, mtcnn)
+        with_mtcnn = not args.no_mtcnn
+        pm = photo_metrics(reader, photos_dir, with_mtcnn)
         ps = pm["per_threshold"][threshold]
         metrics["photos"] = {"faces_found": round(ps["found"], 3), "faces": ps["faces"],
                              "false_faces_per_photo": round(ps["false_per_photo"], 3), "photos": ps["photos"],
                              "per_photo": ps["per_photo"]}
-        metrics["timing"] = timing(reader, photos_dir, mtcnn)
+        metrics["timing"] = timing(reader, photos_dir, with_mtcnn)
         _print_threshold_table(sm["per_threshold"], pm["per_threshold"])
     _print_table(metrics)
     if args.write_card:
-        card = reader.card  # the card as evaluated, --second-emotion-side included
-        card["thresholds"]["confidence"] = threshold
-        # Fitted on the same val scenes; the factor is relative to the temperature the run used.
-        card["temperature"] = round(card.get("temperature", 1.0) * em["temperature_factor"], 3)
-        card["metrics"] = {**metrics, "command": "python -m training.yolo3 evaluate " + " ".join(sys.argv[2:]),
-                           "threads": 1}
-        card_path.write_text(json.dumps(card, indent=1) + "\n")
+        write_card(card_path, dict(
+            raw,
+            thresholds=dict(raw["thresholds"], confidence=threshold),
+            # Fitted on the same val scenes; the factor is relative to the temperature the run used.
+            temperature=round(reader.card.temperature * em["temperature_factor"], 3),
+            metrics={**metrics, "command": "python -m training.yolo3 evaluate " + " ".join(sys.argv[2:]), "threads": 1},
+        ))
     summary = {"model": "yolo3", "confidence_threshold": threshold,
-               "emotion_accuracy": metrics["emotion_accuracy_val_scenes"],
+               "emotion_accuracy": metrics["accuracy"],
                "reference_classifier_on_true_boxes": metrics["reference_classifier_on_true_boxes"]["accuracy"],
                "scene_recall": metrics["scenes"]["recall"], "scene_false_per_scene": metrics["scenes"]["false_per_scene"]}
     if "photos" in metrics:
@@ -351,7 +333,7 @@ def _print_table(m: dict) -> None:
         print(f"| faces found on photos (IoU >= 0.5) | {p['faces_found']:.1%} of {p['faces']} | 70 % | 90 % |")
         print(f"| false faces per photo | {p['false_faces_per_photo']:.2f} | <= 1 | <= 0.2 |")
     print(f"| emotion accuracy, FER val faces in scenes ({m['emotion_matched_faces']} matched) | "
-          f"{m['emotion_accuracy_val_scenes']:.1%} | > 48 % | >= 62 % |")
+          f"{m['accuracy']:.1%} | > 48 % | >= 62 % |")
     if "photos" in m:
         print(f"| CPU ms per 640x480 photo, one core | {t['yolo3_ms']} (MTCNN path: {t.get('mtcnn_path_ms')}, of which "
               f"detection {t.get('mtcnn_detect_ms')}) | <= MTCNN path | <= half |")

@@ -15,7 +15,6 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from moodlens.modelcard import EMOTIONS
-from training.data import fer_dir
 
 FACE = 48
 FERPLUS_NOT_A_FACE = 9

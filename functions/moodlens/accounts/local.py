@@ -44,7 +44,8 @@ class LocalAccounts:
         with sqlite.connect(self.db_path) as conn:
             inserted = conn.execute(
                 "INSERT OR IGNORE INTO users (uid, email, password_hash, created) VALUES (?, ?, ?, ?)",
-                (uid, email, passwords.hash_password(password), int(time.time()))).rowcount
+                (uid, email, passwords.hash_password(password), int(time.time())),
+            ).rowcount
         if not inserted:
             raise AccountError(409, "email_taken", "an account with this email already exists")
         return self.signer.issue(uid, email)
@@ -54,7 +55,8 @@ class LocalAccounts:
             raise _wrong_credentials()
         with sqlite.connect(self.db_path) as conn:
             row: sqlite3.Row | None = conn.execute(
-                "SELECT uid, email, password_hash FROM users WHERE email = ?", (email.strip(),)).fetchone()
+                "SELECT uid, email, password_hash FROM users WHERE email = ?", (email.strip(),)
+            ).fetchone()
         matches = passwords.password_matches(row["password_hash"] if row else self._dummy_hash, password)
         if row is None or not matches:
             raise _wrong_credentials()

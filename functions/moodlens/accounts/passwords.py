@@ -23,7 +23,9 @@ def checked_email(email: object) -> str:
 
 def check_password(password: object) -> None:
     if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise AccountError(400, "invalid_password", f"the password must have {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+        raise AccountError(
+            400, "invalid_password", f"the password must have {PASSWORD_MIN} to {PASSWORD_MAX} characters"
+        )
 
 
 def hash_password(password: str) -> str:

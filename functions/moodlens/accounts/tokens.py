@@ -44,14 +44,23 @@ class TokenSigner:
         """The session the sign-in endpoints answer: {"token", "uid", "email", "expires_at"}."""
         now = int(time.time())
         claims = {"sub": uid, "email": email, "iss": _ISSUER, "iat": now, "exp": now + self.ttl_s}
-        return {"token": jwt.encode(claims, self.secret, algorithm="HS256"), "uid": uid, "email": email,
-                "expires_at": claims["exp"]}
+        return {
+            "token": jwt.encode(claims, self.secret, algorithm="HS256"),
+            "uid": uid,
+            "email": email,
+            "expires_at": claims["exp"],
+        }
 
     def verify(self, token: str) -> str:
         """The token's uid; InvalidToken when it is forged, expired or not ours."""
         try:
-            claims = jwt.decode(token, self.secret, algorithms=["HS256"], issuer=_ISSUER,
-                                options={"require": ["sub", "iat", "exp", "iss"]})
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=["HS256"],
+                issuer=_ISSUER,
+                options={"require": ["sub", "iat", "exp", "iss"]},
+            )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None
         return claims["sub"]

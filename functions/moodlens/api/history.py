@@ -44,13 +44,15 @@ def _require_user(request: flask.Request, settings: Settings) -> str:
     return uid
 
 
-def save_prediction(settings: Settings, uid: str, img_name, model: str, faces: list[dict], original: bytes,
-                    annotated: bytes | None) -> str:
+def save_prediction(
+    settings: Settings, uid: str, img_name, model: str, faces: list[dict], original: bytes, annotated: bytes | None
+) -> str:
     """Saves a prediction for `uid` (from signed_in_user); returns the record's id."""
     try:
         # With no face there is nothing drawn: the photo itself stands in for the annotated one.
-        return store.save_prediction(services.get(settings).store, uid, img_name, model, faces, original,
-                                     annotated or original)
+        return store.save_prediction(
+            services.get(settings).store, uid, img_name, model, faces, original, annotated or original
+        )
     except store.SaveFailed:
         raise ApiError(503, "save_failed", "failed to save prediction, try again") from None
 

@@ -30,8 +30,9 @@ def parse_error() -> ApiError:
 
 
 def image_error(status: int = 400) -> ApiError:
-    return ApiError(status, "invalid_image" if status == 400 else "too_large",
-                    "failed to process image, try another image")
+    return ApiError(
+        status, "invalid_image" if status == 400 else "too_large", "failed to process image, try another image"
+    )
 
 
 def error_body(status: int, code: str, message: str) -> flask.Response:

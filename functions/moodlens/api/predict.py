@@ -47,8 +47,15 @@ def _predict_and_save(request: flask.Request, settings: Settings, with_crops: bo
     result = answer(prediction, settings.face_crop_side if with_crops else None)
     if uid is not None:
         faces = [_face_answer(prediction, face, None) for face in prediction.faces]
-        result["id"] = save_prediction(settings, uid, payload.get("img_name"), prediction.model, faces,
-                                       prediction.source, prediction.annotated_jpeg)
+        result["id"] = save_prediction(
+            settings,
+            uid,
+            payload.get("img_name"),
+            prediction.model,
+            faces,
+            prediction.source,
+            prediction.annotated_jpeg,
+        )
     return result
 
 
@@ -79,7 +86,7 @@ def answer(prediction: pipeline.Prediction, crop_side: int | None) -> dict:
 
 
 def _face_answer(prediction: pipeline.Prediction, face, crop_side: int | None) -> dict:
-    entry = {}
+    entry: dict[str, object] = {}
     if crop_side is not None:
         entry["face"] = image_io.jpeg_base64(prediction.face_image(face, crop_side), prediction.jpeg_quality)
     entry.update(prediction=prediction.ranking(face), box=list(face.box), confidence=round(face.confidence, 4))

@@ -3,6 +3,9 @@
 The per-user subcollection makes the security rules a plain path match and the history query a single-field
 ordering, which Firestore serves without a composite index.
 """
+
+import contextlib
+
 from google.api_core import exceptions as gexc
 from google.api_core.retry import Retry
 from google.cloud import firestore
@@ -35,16 +38,15 @@ class FirebaseStore(HistoryStore):
     def get_image(self, owner, record_id, kind):
         try:
             return self.bucket.blob(self._blob_name(owner, record_id, kind)).download_as_bytes(
-                timeout=TIMEOUT_S, retry=_RETRY)
+                timeout=TIMEOUT_S, retry=_RETRY
+            )
         except gexc.NotFound:
             return None
 
     def delete_images(self, owner, record_id):
         for kind in ("original", "annotated"):
-            try:
+            with contextlib.suppress(gexc.NotFound):
                 self.bucket.blob(self._blob_name(owner, record_id, kind)).delete(timeout=TIMEOUT_S, retry=_RETRY)
-            except gexc.NotFound:
-                pass
 
     def insert_record(self, record):
         data = {k: v for k, v in record.items() if k != "id"}
@@ -55,9 +57,11 @@ class FirebaseStore(HistoryStore):
         return _record(snap) if snap.exists else None
 
     def list_records(self, owner, limit, after=None):
-        query = (self._collection(owner)
-                 .order_by("created", direction=firestore.Query.DESCENDING)
-                 .order_by("__name__", direction=firestore.Query.DESCENDING))
+        query = (
+            self._collection(owner)
+            .order_by("created", direction=firestore.Query.DESCENDING)
+            .order_by("__name__", direction=firestore.Query.DESCENDING)
+        )
         if after is not None:
             query = query.start_after({"created": after[0], "__name__": after[1]})
         return [_record(snap) for snap in query.limit(limit).stream(timeout=TIMEOUT_S, retry=_RETRY)]

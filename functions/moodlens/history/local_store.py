@@ -1,4 +1,5 @@
 """The embedded default: SQLite for records and accounts, image files on disk, all in one data folder."""
+
 import json
 import os
 import tempfile
@@ -70,8 +71,17 @@ class LocalStore(HistoryStore):
             conn.execute(
                 "INSERT INTO predictions (id, owner, created, img_name, model, faces, thumbnail, images)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (record["id"], check_owner(record["owner"]), record["created"], record["img_name"], record["model"],
-                 json.dumps(record["faces"]), record["thumbnail"], json.dumps(record["images"])))
+                (
+                    record["id"],
+                    check_owner(record["owner"]),
+                    record["created"],
+                    record["img_name"],
+                    record["model"],
+                    json.dumps(record["faces"]),
+                    record["thumbnail"],
+                    json.dumps(record["images"]),
+                ),
+            )
 
     def get_record(self, owner, record_id):
         with self.connect() as conn:

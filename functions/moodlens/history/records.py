@@ -1,4 +1,5 @@
 """What a saved prediction is, independent of where it is stored."""
+
 import base64
 import binascii
 import io
@@ -6,7 +7,7 @@ import json
 import re
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from PIL import Image
 
@@ -62,8 +63,8 @@ def build_record(owner, img_name, model, faces, thumbnail, created=None):
 
 
 def make_thumbnail(jpeg_bytes):
-    with Image.open(io.BytesIO(jpeg_bytes)) as img:
-        img = img.convert("RGB")
+    with Image.open(io.BytesIO(jpeg_bytes)) as opened:
+        img = opened.convert("RGB")
         img.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
         out = io.BytesIO()
         img.save(out, format="JPEG", quality=75)
@@ -102,7 +103,7 @@ def decode_cursor(cursor):
 def public_record(record):
     """The JSON form of a record: bytes as base64, time also as ISO 8601 for display."""
     out = {k: v for k, v in record.items() if k not in ("owner", "thumbnail", "images")}
-    out["created_at"] = datetime.fromtimestamp(record["created"] / 1000, timezone.utc).isoformat()
+    out["created_at"] = datetime.fromtimestamp(record["created"] / 1000, UTC).isoformat()
     if record.get("thumbnail"):
         out["thumbnail"] = base64.b64encode(record["thumbnail"]).decode()
     return out

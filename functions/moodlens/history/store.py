@@ -1,4 +1,5 @@
 """The storage interface behind the history, and the operations built on it once for every implementation."""
+
 import base64
 import io
 import logging
@@ -55,11 +56,12 @@ def save_prediction(store, owner, img_name, model, faces, original, annotated):
     record = records.build_record(owner, img_name, model, faces, records.make_thumbnail(annotated))
     try:
         record["images"] = {
-            kind: {"path": store.put_image(owner, record["id"], kind, data, content_type),
-                   "content_type": content_type}
+            kind: {"path": store.put_image(owner, record["id"], kind, data, content_type), "content_type": content_type}
             for kind, data, content_type in (
                 ("original", original, records.sniff_content_type(original)),
-                ("annotated", annotated, records.sniff_content_type(annotated)))}
+                ("annotated", annotated, records.sniff_content_type(annotated)),
+            )
+        }
         store.insert_record(record)
     except Exception as exc:  # any backend failure must end in cleanup and a clean 503, never a half-saved record
         log.warning("saving prediction %s failed: %r", record["id"], exc)

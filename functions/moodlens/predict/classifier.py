@@ -38,11 +38,12 @@ class Classifier:
         flip = self.input.test_time_flip
         plain, mirrored = [], []
         for start in range(0, len(pixels), CHUNK):
-            x = self.input.normalization.apply(pixels[start:start + CHUNK])
+            x = self.input.normalization.apply(pixels[start : start + CHUNK])
             n = len(x)
             # Face and mirror in one call: one network run per photo.
-            out = np.asarray(self.network.predict_on_batch(np.concatenate([x, x[:, :, ::-1]]) if flip else x),
-                             np.float64)
+            out = np.asarray(
+                self.network.predict_on_batch(np.concatenate([x, x[:, :, ::-1]]) if flip else x), np.float64
+            )
             plain.append(out[:n])
             mirrored.append(out[n:])
         if not plain:

@@ -32,6 +32,7 @@ class FaceFinder(ABC):
     @abstractmethod
     def detect(self, rgb: np.ndarray) -> list[Face]: ...
 
+    @abstractmethod
     def classify(self, faces: list[Face]) -> None:
         """Sets the probabilities of faces that detect() left without."""
 
@@ -48,8 +49,10 @@ def finder_for(card: ModelCard, detect_max_side: int, min_face_confidence: float
     """The card's finder, its networks loaded once per process."""
     if card.kind not in _FINDERS:
         raise ModelUnavailable(f"model {card.name} has unknown kind {card.kind!r}")
-    return load_once(f"finder:{card.name}:{detect_max_side}:{min_face_confidence}",
-                     lambda: _FINDERS[card.kind](card, detect_max_side, min_face_confidence))
+    return load_once(
+        f"finder:{card.name}:{detect_max_side}:{min_face_confidence}",
+        lambda: _FINDERS[card.kind](card, detect_max_side, min_face_confidence),
+    )
 
 
 @register
@@ -90,10 +93,17 @@ class OnePassReader(FaceFinder):
         self.reader = YoloFaceReader(card)
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
-        faces = [Face(box=(found["box"][0], found["box"][1], found["box"][2], found["box"][3]),
-                      confidence=float(found["confidence"]),
-                      probabilities=np.asarray(found["probabilities"], dtype=np.float64))
-                 for found in self.reader.read(rgb)]
+        faces = [
+            Face(
+                box=(found["box"][0], found["box"][1], found["box"][2], found["box"][3]),
+                confidence=float(found["confidence"]),
+                probabilities=np.asarray(found["probabilities"], dtype=np.float64),
+            )
+            for found in self.reader.read(rgb)
+        ]
         for face in faces:
             face.square = square_crop(rgb, face, self.card.crop)
         return faces
+
+    def classify(self, faces: list[Face]) -> None:
+        """Nothing left to do: the one pass read the emotions with the boxes."""

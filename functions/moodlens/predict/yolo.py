@@ -14,8 +14,9 @@ from moodlens.modelcard import ModelCard
 from moodlens.ops import iou, nms, sigmoid, softmax
 
 
-def decode(heads: list[np.ndarray], anchors: np.ndarray, strides: list[int], num_classes: int,
-           min_confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode(
+    heads: list[np.ndarray], anchors: np.ndarray, strides: list[int], num_classes: int, min_confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raw heads of one image, each (H, W, A * (5 + classes)), to candidate boxes.
 
     Returns boxes (K, 4) as x, y, w, h in network-input pixels, objectness (K,) and class logits
@@ -57,8 +58,10 @@ def blend_emotions(faces: list[dict], other_read: list[dict], min_iou: float) ->
         best = int(np.argmax(overlap))
         if overlap[best] < min_iou:
             continue
-        log_mean = 0.5 * (np.log(np.clip(face["probabilities"], 1e-12, None))
-                          + np.log(np.clip(other_read[best]["probabilities"], 1e-12, None)))
+        log_mean = 0.5 * (
+            np.log(np.clip(face["probabilities"], 1e-12, None))
+            + np.log(np.clip(other_read[best]["probabilities"], 1e-12, None))
+        )
         blended = np.exp(log_mean - log_mean.max())
         face["probabilities"] = [float(p) for p in blended / blended.sum()]
 
@@ -75,7 +78,7 @@ def letterbox(gray: np.ndarray, side: int, pad_value: float) -> tuple[np.ndarray
     height, width = gray.shape
     scale = side / max(height, width)
     new_w, new_h = min(side, max(1, round(width * scale))), min(side, max(1, round(height * scale)))
-    resized = np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.BILINEAR), np.float32)
+    resized = np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.Resampling.BILINEAR), np.float32)
     out = np.full((side, side), pad_value, np.float32)
     out[:new_h, :new_w] = resized
     return out, scale
@@ -107,8 +110,9 @@ class YoloFaceReader:
         # predict_on_batch runs the compiled graph: several times faster than an eager call on a CPU.
         return [np.asarray(o) for o in self._network().predict_on_batch(batch[..., None])]
 
-    def faces_from_heads(self, heads: list[np.ndarray], scale: float, height: int, width: int,
-                         min_confidence: float | None = None) -> list[dict]:
+    def faces_from_heads(
+        self, heads: list[np.ndarray], scale: float, height: int, width: int, min_confidence: float | None = None
+    ) -> list[dict]:
         """Decoded, suppressed faces of one image, boxes in original-image pixels."""
         spec = self.spec
         threshold = spec.confidence if min_confidence is None else min_confidence
@@ -122,9 +126,13 @@ class YoloFaceReader:
             x1, y1 = min(float(width), box[0] + box[2]), min(float(height), box[1] + box[3])
             if x1 - x0 < spec.min_side or y1 - y0 < spec.min_side:
                 continue
-            faces.append({"box": [round(x0), round(y0), round(x1 - x0), round(y1 - y0)],
-                          "confidence": float(score),
-                          "probabilities": [float(p) for p in probs]})
+            faces.append(
+                {
+                    "box": [round(x0), round(y0), round(x1 - x0), round(y1 - y0)],
+                    "confidence": float(score),
+                    "probabilities": [float(p) for p in probs],
+                }
+            )
         return faces
 
     def _read_at(self, gray: np.ndarray, side: int, min_confidence: float | None) -> list[dict]:

@@ -1,0 +1,109 @@
+"""moodlens.modelcard: the shipped cards read as serving needs them, bad cards refused, and the shared math."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from moodlens.modelcard import (
+    CLASSIFIER,
+    EMOTIONS,
+    ONE_PASS,
+    CardError,
+    CropRule,
+    calibrated_probabilities,
+    parse_card,
+    read_card,
+    write_card,
+)
+from moodlens.ops import iou, nms, softmax
+from moodlens.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+MODELS = Settings().models_dir
+
+
+def test_the_emotions_are_fer2013s_order():
+    assert EMOTIONS == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+@pytest.mark.parametrize("name, temperature, accuracy", [("inception-resnet", 0.96, 0.6963), ("mobilenetv2", 0.81, 0.6442)])
+def test_shipped_classifier_cards(name, temperature, accuracy):
+    card = read_card(MODELS / f"{name}.json")
+    assert (card.name, card.kind, card.classes) == (name, CLASSIFIER, EMOTIONS)
+    assert (card.temperature, card.accuracy) == (temperature, accuracy)
+    assert card.crop == CropRule(align_eyes=True, box_scale=1.0, center_dy=0.0)
+    spec = card.classifier_input
+    assert spec is not None and (spec.width, spec.height, spec.channels, spec.test_time_flip) == (48, 48, 1, True)
+    assert (spec.normalization.mean, spec.normalization.std) == (0.5077, 0.255)
+    assert card.one_pass_input is None and card.weights.is_file()
+
+
+def test_shipped_one_pass_card():
+    card = read_card(MODELS / "yolo3.json")
+    assert (card.kind, card.temperature, card.accuracy) == (ONE_PASS, 0.75, 0.4909)
+    spec = card.one_pass_input
+    assert spec is not None
+    assert (spec.side, spec.strides, spec.confidence, spec.nms_iou, spec.min_side) == (416, (8, 16, 32), 0.45, 0.45, 8)
+    assert spec.anchors.shape == (9, 2) and spec.second_read is not None and spec.second_read.side == 512
+    assert card.crop == CropRule() and card.classifier_input is None
+
+
+def _card(**changes):
+    raw = json.loads((MODELS / "mobilenetv2.json").read_text())
+    raw.update(changes)
+    return raw
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"classes": ["happy", "sad"]},
+        {"kind": "regressor"},
+        {"file": "../elsewhere.keras"},
+        {"temperature": 0},
+        {"metrics": {"accuracy": 69.6}},
+        {"output": "probabilities"},
+        {"input": {"width": 48}},
+        {"crop": {"align_eyes": True}},
+    ],
+)
+def test_bad_cards_are_refused(tmp_path, changes):
+    with pytest.raises(CardError):
+        write_card(tmp_path / "bad.json", _card(**changes))
+    assert not (tmp_path / "bad.json").exists()
+
+
+def test_write_card_writes_what_read_card_reads(tmp_path):
+    written = write_card(tmp_path / "copy.json", _card(name="copy", temperature=1.5))
+    again = read_card(tmp_path / "copy.json")
+    assert (written.name, again.name, again.temperature) == ("copy", "copy", 1.5)
+
+
+def test_a_card_without_classes_says_so():
+    with pytest.raises(CardError, match="classes"):
+        parse_card({"name": "x"}, MODELS / "x.json")
+
+
+def test_softmax_at_a_temperature():
+    probabilities = softmax(np.array([[0.0, math.log(3.0)]]), temperature=1.0)
+    np.testing.assert_allclose(probabilities, [[0.25, 0.75]])
+    np.testing.assert_allclose(softmax(np.array([[0.0, 2 * math.log(3.0)]]), temperature=2.0), [[0.25, 0.75]])
+    # Large logits do not overflow.
+    np.testing.assert_allclose(softmax(np.array([[1000.0, 1000.0]])), [[0.5, 0.5]])
+
+
+def test_calibrated_probabilities_average_a_face_and_its_mirror():
+    plain = np.array([[0.0, math.log(3.0)]])
+    mirrored = np.array([[math.log(3.0), 0.0]])
+    np.testing.assert_allclose(calibrated_probabilities(plain, 1.0), [[0.25, 0.75]])
+    np.testing.assert_allclose(calibrated_probabilities(plain, 1.0, mirrored), [[0.5, 0.5]])
+
+
+def test_iou_and_nms():
+    boxes = np.array([[0, 0, 10, 10], [5, 0, 10, 10], [20, 20, 5, 5]], np.float64)
+    np.testing.assert_allclose(iou(boxes[0], boxes), [1.0, 50 / 150, 0.0])
+    assert nms(boxes, np.array([0.9, 0.8, 0.7]), 0.3).tolist() == [0, 2]
+    assert nms(boxes, np.array([0.9, 0.8, 0.7]), 0.5).tolist() == [0, 1, 2]
