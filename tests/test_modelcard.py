@@ -29,7 +29,9 @@ def test_the_emotions_are_fer2013s_order():
     assert EMOTIONS == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 
-@pytest.mark.parametrize("name, temperature, accuracy", [("inception-resnet", 0.96, 0.6963), ("mobilenetv2", 0.81, 0.6442)])
+@pytest.mark.parametrize(
+    "name, temperature, accuracy", [("inception-resnet", 0.96, 0.6963), ("mobilenetv2", 0.81, 0.6442)]
+)
 def test_shipped_classifier_cards(name, temperature, accuracy):
     card = read_card(MODELS / f"{name}.json")
     assert (card.name, card.kind, card.classes) == (name, CLASSIFIER, EMOTIONS)

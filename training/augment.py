@@ -4,6 +4,7 @@ In-graph Keras augmentation layers cost more than the whole forward and backward
 CPU (0.55 s of a 0.86 s MobileNetV2 step, measured), so faces are augmented on the host instead; it runs the same
 on every backend.
 """
+
 import math
 
 import keras
@@ -54,7 +55,7 @@ def augment(faces: np.ndarray, rng: np.random.Generator, strength: float = 1.0) 
         h = min(size, int(round(math.sqrt(area * aspect))))
         w = min(size, int(round(math.sqrt(area / aspect))))
         top, left = rng.integers(0, size - h + 1), rng.integers(0, size - w + 1)
-        out[i, top:top + h, left:left + w] = rng.uniform(0, 255, size=(h, w))
+        out[i, top : top + h, left : left + w] = rng.uniform(0, 255, size=(h, w))
     return out.astype(np.float32)
 
 
@@ -62,8 +63,9 @@ class AugmentedFaces(keras.utils.PyDataset):
     """Shuffled, augmented batches, normalised as the card says serving will; batch k of epoch e depends only on
     (seed, e, k), so resumes repeat."""
 
-    def __init__(self, images, targets, weights, batch_size, seed, normalization: Normalization, strength=1.0,
-                 **kwargs):
+    def __init__(
+        self, images, targets, weights, batch_size, seed, normalization: Normalization, strength=1.0, **kwargs
+    ):
         super().__init__(**kwargs)
         self.strength = strength
         self.images, self.targets, self.weights = images, targets, weights
@@ -79,6 +81,6 @@ class AugmentedFaces(keras.utils.PyDataset):
         return math.ceil(len(self.images) / self.batch_size)
 
     def __getitem__(self, index):
-        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         faces = augment(self.images[rows], np.random.default_rng([self.seed, self.epoch, index]), self.strength)
         return self.normalization.apply(faces)[..., None], self.targets[rows], self.weights[rows]

@@ -3,6 +3,7 @@
 Times the serving code itself (moodlens.predict.classifier: normalisation, flip averaging, temperature), so the
 numbers are what a request pays per face once the model is loaded. Prints one line per model, then JSON.
 """
+
 import argparse
 import json
 import statistics
@@ -10,7 +11,7 @@ import time
 
 import numpy as np
 
-from moodlens.modelcard import CLASSIFIER
+from moodlens.modelcard import CLASSIFIER, ModelCard
 from moodlens.predict.catalog import available_cards
 from moodlens.predict.classifier import Classifier
 from training.data import load
@@ -34,29 +35,35 @@ def time_ms(call, repeats: int) -> float:
     return statistics.median(samples)
 
 
+def measure(card: ModelCard, crop: np.ndarray, repeats: int) -> dict:
+    """One classifier on one uint8 (1, H, W, C) face: as serving reads it, and the network's call alone."""
+    classifier = Classifier(card)
+    x = np.zeros((1, *classifier.pixel_shape), np.float32)
+    return {
+        "model": card.name,
+        "ms_per_face": round(time_ms(lambda: classifier.probabilities(crop), repeats), 2),
+        "ms_per_face_without_flip": round(time_ms(lambda: classifier.network.predict_on_batch(x), repeats), 2),
+        "file_mb": round(card.weights.stat().st_size / 1e6, 2),
+        "parameters": int(classifier.network.count_params()),
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args(argv)
     one_core()
-    face = load("val").images[:1]
+    crop = load("val").images[:1, ..., None]
     results = []
     for name, card in available_cards(MODELS_DIR).items():
         if card.kind != CLASSIFIER:
             continue
-        classifier = Classifier(card)
-        crop = face[..., None]
-        x = np.zeros((1, *crop.shape[1:]), np.float32)
-        result = {
-            "model": name,
-            "ms_per_face": round(time_ms(lambda: classifier.probabilities(crop), args.repeats), 2),
-            "ms_per_face_without_flip": round(time_ms(lambda: classifier.network.predict_on_batch(x), args.repeats), 2),
-            "file_mb": round(card.weights.stat().st_size / 1e6, 2),
-            "parameters": int(classifier.network.count_params()),
-        }
-        print(f"{name:17s} {result['ms_per_face']:6.2f} ms/face with flip averaging "
-              f"({result['ms_per_face_without_flip']:.2f} without), {result['file_mb']:.1f} MB, "
-              f"{result['parameters']:,} parameters")
+        result = measure(card, crop, args.repeats)
+        print(
+            f"{name:17s} {result['ms_per_face']:6.2f} ms/face with flip averaging "
+            f"({result['ms_per_face_without_flip']:.2f} without), {result['file_mb']:.1f} MB, "
+            f"{result['parameters']:,} parameters"
+        )
         results.append(result)
     print(json.dumps(results))
 

@@ -1,4 +1,5 @@
 """FER2013 arrays (with FER+ votes) as the training and evaluation code needs them."""
+
 import os
 from dataclasses import dataclass
 from pathlib import Path

@@ -4,6 +4,7 @@ Faces go through serving's own Classifier (moodlens.predict.classifier: the card
 temperature), so the accuracy measured here is what serving delivers. Prints overall and per-class accuracy, the
 confusion matrix, the expected calibration error and accuracy against the FER+ majority labels, then one line of JSON.
 """
+
 import argparse
 import json
 from pathlib import Path
@@ -53,15 +54,18 @@ def metrics(probabilities, labels, ferplus_label7=None) -> dict:
         "per_class_recall": {c: round(float(r), 4) for c, r in zip(EMOTIONS, recall)},
         "ece": round(expected_calibration_error(probabilities, labels), 4),
         "ferplus_majority_accuracy": round(float((predicted[has_majority] == ferplus_label7[has_majority]).mean()), 4)
-        if has_majority.any() else None,
+        if has_majority.any()
+        else None,
         "confusion": confusion.tolist(),
         "n": int(len(labels)),
     }
 
 
 def print_report(name: str, result: dict) -> None:
-    print(f"{name}: accuracy {result['accuracy']:.4f} on {result['n']} faces, ECE {result['ece']:.4f}, "
-          f"FER+ majority accuracy {result['ferplus_majority_accuracy']}")
+    print(
+        f"{name}: accuracy {result['accuracy']:.4f} on {result['n']} faces, ECE {result['ece']:.4f}, "
+        f"FER+ majority accuracy {result['ferplus_majority_accuracy']}"
+    )
     for cls, recall in result["per_class_recall"].items():
         print(f"  {cls:9s} recall {recall:.4f}")
     print("confusion (rows: true, columns: predicted; order " + ", ".join(EMOTIONS) + ")")
@@ -87,8 +91,9 @@ def main(argv=None) -> dict:
     parser.add_argument("name", help="model name: the card <models-dir>/<name>.json and the weights it names")
     parser.add_argument("--data", default="val", help="'val', 'train' or a path to an .npz of the same format")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
-    parser.add_argument("--sample", type=int, default=None,
-                        help="evaluate N faces spread evenly over the split (quick checks)")
+    parser.add_argument(
+        "--sample", type=int, default=None, help="evaluate N faces spread evenly over the split (quick checks)"
+    )
     args = parser.parse_args(argv)
 
     classifier = Classifier(load_card(args.name, args.models_dir))
@@ -97,8 +102,11 @@ def main(argv=None) -> dict:
         split = split.subset(np.linspace(0, len(split) - 1, args.sample).astype(int))
     result = evaluate(classifier, split)
     print_report(args.name, result)
-    summary = {"model": args.name, **{k: result[k] for k in ("accuracy", "per_class_recall", "ece", "n")},
-               "ferplus_majority_accuracy": result["ferplus_majority_accuracy"]}
+    summary = {
+        "model": args.name,
+        **{k: result[k] for k in ("accuracy", "per_class_recall", "ece", "n")},
+        "ferplus_majority_accuracy": result["ferplus_majority_accuracy"],
+    }
     print(json.dumps(summary))
     return summary
 

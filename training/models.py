@@ -1,6 +1,9 @@
 """Classifier architectures, built from stock Keras layers only so that the saved .keras files load without our code."""
+
 import keras
 from keras import layers
+
+from moodlens.modelcard import EMOTIONS
 
 
 def _conv(x, filters, kernel, strides=1, activation=True, name=None):
@@ -44,8 +47,9 @@ def _reduction(x, conv_branches):
     return layers.Concatenate()([pooled] + [branch(x) for branch in conv_branches])
 
 
-def inception_resnet(input_shape=(48, 48, 1), num_classes=7, blocks=(3, 4, 2), dropout=0.3):
-    """Inception-ResNet-v2's design scaled to 48 px faces and to CPU training: grids 48 -> 24 -> 12 (A) -> 6 (B) -> 3 (C).
+def inception_resnet(input_shape=(48, 48, 1), blocks=(3, 4, 2), dropout=0.3):
+    """Inception-ResNet-v2's design scaled to 48 px faces and to CPU training: grids 48 -> 24 -> 12 (A) -> 6 (B)
+    -> 3 (C).
 
     Widths are about a quarter of the paper's: this network has to train on two CPU cores.
     """
@@ -56,31 +60,38 @@ def inception_resnet(input_shape=(48, 48, 1), num_classes=7, blocks=(3, 4, 2), d
     x = _reduction(x, [lambda t: _conv(t, 64, 3, strides=2)])  # 12x12x128
     for i in range(blocks[0]):
         x = _block_a(x, f"block_a{i}")
-    x = _reduction(x, [lambda t: _conv(t, 128, 3, strides=2),
-                       lambda t: _conv(_conv(_conv(t, 48, 1), 64, 3), 96, 3, strides=2)])  # 6x6x352
+    x = _reduction(
+        x, [lambda t: _conv(t, 128, 3, strides=2), lambda t: _conv(_conv(_conv(t, 48, 1), 64, 3), 96, 3, strides=2)]
+    )  # 6x6x352
     for i in range(blocks[1]):
         x = _block_b(x, f"block_b{i}")
-    x = _reduction(x, [lambda t: _conv(_conv(t, 96, 1), 128, 3, strides=2),
-                       lambda t: _conv(_conv(_conv(t, 96, 1), 112, 3), 128, 3, strides=2)])  # 3x3x608
+    x = _reduction(
+        x,
+        [
+            lambda t: _conv(_conv(t, 96, 1), 128, 3, strides=2),
+            lambda t: _conv(_conv(_conv(t, 96, 1), 112, 3), 128, 3, strides=2),
+        ],
+    )  # 3x3x608
     for i in range(blocks[2]):
         x = _block_c(x, f"block_c{i}")
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(num_classes, name="logits")(x)
+    outputs = layers.Dense(len(EMOTIONS), name="logits")(x)
     return keras.Model(inputs, outputs, name="inception_resnet")
 
 
-def mobilenetv2(input_shape=(48, 48, 1), num_classes=7, alpha=1.0, dropout=0.2):
-    """Stock Keras MobileNetV2 (inverted residuals, linear bottlenecks), random init, with a 7-way logits head."""
-    backbone = keras.applications.MobileNetV2(input_shape=input_shape, alpha=alpha, include_top=False,
-                                              weights=None, pooling="avg")
+def mobilenetv2(input_shape=(48, 48, 1), alpha=1.0, dropout=0.2):
+    """Stock Keras MobileNetV2 (inverted residuals, linear bottlenecks), random init, with an emotion logits head."""
+    backbone = keras.applications.MobileNetV2(
+        input_shape=input_shape, alpha=alpha, include_top=False, weights=None, pooling="avg"
+    )
     # keras.applications uses momentum 0.999, made for ImageNet's long runs: over our few thousand steps the moving
     # statistics would still remember their initial values, and inference would read every face as one class.
     for layer in backbone.layers:
         if isinstance(layer, layers.BatchNormalization):
             layer.momentum = 0.99
     x = layers.Dropout(dropout)(backbone.output)
-    outputs = layers.Dense(num_classes, name="logits")(x)
+    outputs = layers.Dense(len(EMOTIONS), name="logits")(x)
     return keras.Model(backbone.input, outputs, name="mobilenetv2")
 
 

@@ -3,6 +3,7 @@
 The lent GPU machine sees only the checkout (64 MiB at most), not ../shared: this copy (about 48 MB) travels as an
 ignored, carried folder and `python -m training.pack_fer --unpack DIR` restores plain .npz files there.
 """
+
 import argparse
 import io
 import lzma

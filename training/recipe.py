@@ -5,6 +5,7 @@ The shipped models were trained in cosine cycles, each continuing from the file 
 This runs the recorded cycles in order. Each cycle checkpoints in its own folder, so running the recipe again after
 an interruption resumes the unfinished cycle and skips the finished ones.
 """
+
 import argparse
 import json
 import sys
@@ -22,10 +23,32 @@ CYCLES = {
     "inception-resnet": [
         ("inception-resnet", ["--epochs", "12", "--learning-rate", "0.003"]),
         ("inception-resnet-cycle2", ["--epochs", "29", "--learning-rate", "0.002", "--dtype-policy", "mixed_bfloat16"]),
-        ("inception-resnet-cycle3", ["--epochs", "5", "--learning-rate", "0.0003", "--augmentation-strength", "0.5",
-                                     "--dtype-policy", "mixed_bfloat16"]),
-        ("inception-resnet-cycle4", ["--epochs", "12", "--learning-rate", "0.0005", "--augmentation-strength", "0.75",
-                                     "--dtype-policy", "mixed_bfloat16"]),
+        (
+            "inception-resnet-cycle3",
+            [
+                "--epochs",
+                "5",
+                "--learning-rate",
+                "0.0003",
+                "--augmentation-strength",
+                "0.5",
+                "--dtype-policy",
+                "mixed_bfloat16",
+            ],
+        ),
+        (
+            "inception-resnet-cycle4",
+            [
+                "--epochs",
+                "12",
+                "--learning-rate",
+                "0.0005",
+                "--augmentation-strength",
+                "0.75",
+                "--dtype-policy",
+                "mixed_bfloat16",
+            ],
+        ),
     ],
     "mobilenetv2": [
         ("mobilenetv2", ["--epochs", "20", "--learning-rate", "0.003"]),

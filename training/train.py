@@ -6,6 +6,7 @@ and writes functions/models/<name>.keras + the model card functions/models/<name
 a card serving cannot read is refused). Runs on any Keras 3 backend (tensorflow-cpu here, KERAS_BACKEND=jax or torch
 on a GPU).
 """
+
 import argparse
 import json
 import math
@@ -17,8 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from moodlens.modelcard import CLASSIFIER, EMOTIONS, calibrated_probabilities, parse_card, write_card
 from moodlens.predict.classifier import Classifier
 from training import data
@@ -26,9 +25,9 @@ from training.evaluate import MODELS_DIR, fit_temperature, metrics
 
 DESCRIPTIONS = {
     "inception-resnet": "Inception-ResNet (stem, residual Inception blocks A/B/C with scaled residuals, reduction "
-                        "blocks) for 48 px faces: the most accurate model, behind the MTCNN face detector.",
+    "blocks) for 48 px faces: the most accurate model, behind the MTCNN face detector.",
     "mobilenetv2": "MobileNetV2 (inverted residuals, linear bottlenecks) for 48 px faces: the fastest classifier, "
-                   "behind the MTCNN face detector.",
+    "behind the MTCNN face detector.",
 }
 # How a detector's face box becomes a crop framed like FER2013's tight, roughly aligned faces: MTCNN's box itself,
 # eyes levelled, matches FER's framing (eyes at ~40 % height, chin at the bottom edge) better than looser squares.
@@ -72,27 +71,50 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("name", choices=sorted(DESCRIPTIONS))
     parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--time-budget", type=float, default=None,
-                        help="seconds: after the warm-up epochs, set --epochs to what fits (recorded in the card)")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        help="seconds: after the warm-up epochs, set --epochs to what fits (recorded in the card)",
+    )
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--label-smoothing", type=float, default=0.1)
-    parser.add_argument("--augmentation-strength", type=float, default=1.0,
-                        help="scales every augmentation range (training/augment.py); below 1 for a last, short cycle")
+    parser.add_argument(
+        "--augmentation-strength",
+        type=float,
+        default=1.0,
+        help="scales every augmentation range (training/augment.py); below 1 for a last, short cycle",
+    )
     parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument("--init-from", type=Path, default=None,
-                        help="a .keras file of the same architecture (with its card beside it) to continue training "
-                             "from, for a further cosine cycle (a warm restart); its card's training record is kept")
-    parser.add_argument("--dtype-policy", default="float32", choices=["float32", "mixed_bfloat16"],
-                        help="mixed_bfloat16 trains the Inception-ResNet 1.35x faster on CPUs with AVX512-BF16 "
-                             "(and slows MobileNetV2's depthwise convolutions down); the shipped file is float32")
-    parser.add_argument("--export-checkpoint", action="store_true",
-                        help="train nothing: evaluate and export the last checkpoint of an unfinished run")
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="a .keras file of the same architecture (with its card beside it) to continue training "
+        "from, for a further cosine cycle (a warm restart); its card's training record is kept",
+    )
+    parser.add_argument(
+        "--dtype-policy",
+        default="float32",
+        choices=["float32", "mixed_bfloat16"],
+        help="mixed_bfloat16 trains the Inception-ResNet 1.35x faster on CPUs with AVX512-BF16 "
+        "(and slows MobileNetV2's depthwise convolutions down); the shipped file is float32",
+    )
+    parser.add_argument(
+        "--export-checkpoint",
+        action="store_true",
+        help="train nothing: evaluate and export the last checkpoint of an unfinished run",
+    )
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training faces (smoke runs)")
     parser.add_argument("--out", type=Path, default=MODELS_DIR, help="where the .keras file and card go")
-    parser.add_argument("--checkpoint-dir", type=Path, default=None,
-                        help="default: checkpoints/<name> in the repo; delete it to start over")
+    parser.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        default=None,
+        help="default: checkpoints/<name> in the repo; delete it to start over",
+    )
     return parser.parse_args(argv)
 
 
@@ -127,13 +149,16 @@ def make_callbacks(keras, args, schedule, checkpoint_dir: Path, batches, resumin
             now = time.perf_counter()
             self.spent += now - self.started
             self.started = now
-            clock_file.write_text(json.dumps({"seconds": self.spent, "epochs_done": epoch + 1,
-                                              "total_epochs": schedule.total_epochs}))
+            clock_file.write_text(
+                json.dumps({"seconds": self.spent, "epochs_done": epoch + 1, "total_epochs": schedule.total_epochs})
+            )
             if args.time_budget and epoch + 1 == WARMUP_EPOCHS:
                 per_epoch = self.epoch_seconds
                 schedule.total_epochs = max(WARMUP_EPOCHS + 1, int(args.time_budget // per_epoch))
-                print(f"time budget {args.time_budget:.0f} s at {per_epoch:.1f} s/epoch: "
-                      f"{schedule.total_epochs} epochs", flush=True)
+                print(
+                    f"time budget {args.time_budget:.0f} s at {per_epoch:.1f} s/epoch: {schedule.total_epochs} epochs",
+                    flush=True,
+                )
             if epoch + 1 >= schedule.total_epochs:
                 self.model.stop_training = True
 
@@ -162,6 +187,7 @@ def main(argv=None):
         args.epochs = json.loads((checkpoint_dir / CLOCK_FILE).read_text())["total_epochs"]
 
     import keras
+
     from training.augment import AugmentedFaces
     from training.models import ARCHITECTURES
 
@@ -180,8 +206,13 @@ def main(argv=None):
         "kind": CLASSIFIER,
         "description": DESCRIPTIONS[args.name],
         "classes": list(EMOTIONS),
-        "input": {"height": 48, "width": 48, "channels": 1, "color": "grayscale",
-                  "normalization": {"scale": 1 / 255, "mean": round(mean, 4), "std": round(std, 4)}},
+        "input": {
+            "height": 48,
+            "width": 48,
+            "channels": 1,
+            "color": "grayscale",
+            "normalization": {"scale": 1 / 255, "mean": round(mean, 4), "std": round(std, 4)},
+        },
         "output": "logits",
         "test_time_flip": True,
         "crop": CROP_RULE,
@@ -198,9 +229,15 @@ def main(argv=None):
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    batches = AugmentedFaces(train.images, data.smoothed_targets(train.labels, args.label_smoothing),
-                             data.balancing_weights(train.labels), args.batch_size, args.seed, normalization,
-                             args.augmentation_strength)
+    batches = AugmentedFaces(
+        train.images,
+        data.smoothed_targets(train.labels, args.label_smoothing),
+        data.balancing_weights(train.labels),
+        args.batch_size,
+        args.seed,
+        normalization,
+        args.augmentation_strength,
+    )
     schedule = CosineWithWarmup(args.learning_rate, args.epochs)
     if args.export_checkpoint:
         model.load_weights(checkpoint_dir / BACKUP_DIR / "latest.weights.h5")
@@ -228,53 +265,80 @@ def main(argv=None):
 
     shipped.save(weights_path)
     command = "python -m training.train " + " ".join(
-        shlex.quote(a) for a in [args.name, "--epochs", str(clock["total_epochs"]), "--seed", str(args.seed),
-                                 "--batch-size", str(args.batch_size), "--learning-rate", str(args.learning_rate)]
+        shlex.quote(a)
+        for a in [
+            args.name,
+            "--epochs",
+            str(clock["total_epochs"]),
+            "--seed",
+            str(args.seed),
+            "--batch-size",
+            str(args.batch_size),
+            "--learning-rate",
+            str(args.learning_rate),
+        ]
         + (["--limit", str(args.limit)] if args.limit else [])
         + (["--init-from", str(args.init_from), "--checkpoint-dir", str(args.checkpoint_dir)] if args.init_from else [])
         + (["--dtype-policy", args.dtype_policy] if args.dtype_policy != "float32" else [])
-        + (["--augmentation-strength", str(args.augmentation_strength)] if args.augmentation_strength != 1 else []))
-    card.update({
-        "temperature": temperature,
-        "parameters": int(model.count_params()),
-        "file_bytes": weights_path.stat().st_size,
-        "metrics": {
-            "data": "FER2013 PublicTest (val.npz), 3,589 faces; the calibration temperature was fitted on the same split",
-            "accuracy": result["accuracy"],
-            "accuracy_without_flip": no_flip["accuracy"],
-            "per_class_recall": result["per_class_recall"],
-            "ece": result["ece"],
-            "ferplus_majority_accuracy": result["ferplus_majority_accuracy"],
-            "confusion": result["confusion"],
-            "n": result["n"],
-            "measured_by": f"python -m training.evaluate {args.name}",
-        },
-        "training": {
-            "data": f"FER2013 Training (train.npz), {len(train)} faces, FER2013 labels with label smoothing "
-                    f"{args.label_smoothing}, square-root class re-weighting",
-            "augmentation": "mirror, rotation +-15 deg, shift +-10 %, zoom +-15 %, brightness +-20 %, contrast "
-                            "+-30 %, random erasing of 2-15 % of the face (training/augment.py)"
-                            + (f", every range and the erasing rate times {args.augmentation_strength}"
-                               if args.augmentation_strength != 1 else ""),
-            "optimizer": f"AdamW, peak learning rate {args.learning_rate}, weight decay {args.weight_decay}, "
-                         f"{WARMUP_EPOCHS} warm-up epochs then cosine, batch {args.batch_size}",
-            "epochs": clock["epochs_done"],
-            "scheduled_epochs": clock["total_epochs"],
-            "seed": args.seed,
-            "command": command,
-            "wall_seconds": round(clock["seconds"] + (previous_training or {}).get("wall_seconds", 0), 1),
-            "hardware": os.environ.get("MOODLENS_HARDWARE", f"{os.cpu_count()} CPU cores ({platform.machine()})"),
-            "keras_backend": keras.backend.backend(),
-            "keras_version": keras.__version__,
-        },
-    })
+        + (["--augmentation-strength", str(args.augmentation_strength)] if args.augmentation_strength != 1 else [])
+    )
+    card.update(
+        {
+            "temperature": temperature,
+            "parameters": int(model.count_params()),
+            "file_bytes": weights_path.stat().st_size,
+            "metrics": {
+                "data": "FER2013 PublicTest (val.npz), 3,589 faces; the calibration temperature was fitted on the "
+                "same split",
+                "accuracy": result["accuracy"],
+                "accuracy_without_flip": no_flip["accuracy"],
+                "per_class_recall": result["per_class_recall"],
+                "ece": result["ece"],
+                "ferplus_majority_accuracy": result["ferplus_majority_accuracy"],
+                "confusion": result["confusion"],
+                "n": result["n"],
+                "measured_by": f"python -m training.evaluate {args.name}",
+            },
+            "training": {
+                "data": f"FER2013 Training (train.npz), {len(train)} faces, FER2013 labels with label smoothing "
+                f"{args.label_smoothing}, square-root class re-weighting",
+                "augmentation": "mirror, rotation +-15 deg, shift +-10 %, zoom +-15 %, brightness +-20 %, contrast "
+                "+-30 %, random erasing of 2-15 % of the face (training/augment.py)"
+                + (
+                    f", every range and the erasing rate times {args.augmentation_strength}"
+                    if args.augmentation_strength != 1
+                    else ""
+                ),
+                "optimizer": f"AdamW, peak learning rate {args.learning_rate}, weight decay {args.weight_decay}, "
+                f"{WARMUP_EPOCHS} warm-up epochs then cosine, batch {args.batch_size}",
+                "epochs": clock["epochs_done"],
+                "scheduled_epochs": clock["total_epochs"],
+                "seed": args.seed,
+                "command": command,
+                "wall_seconds": round(clock["seconds"] + (previous_training or {}).get("wall_seconds", 0), 1),
+                "hardware": os.environ.get("MOODLENS_HARDWARE", f"{os.cpu_count()} CPU cores ({platform.machine()})"),
+                "keras_backend": keras.backend.backend(),
+                "keras_version": keras.__version__,
+            },
+        }
+    )
     if previous_training:
         card["training"]["continued_from"] = previous_training
     write_card(card_path, card)
-    print(json.dumps({"model": args.name, "accuracy": result["accuracy"], "per_class_recall": result["per_class_recall"],
-                      "ece": result["ece"], "n": result["n"], "temperature": temperature,
-                      "accuracy_without_flip": no_flip["accuracy"],
-                      "ferplus_majority_accuracy": result["ferplus_majority_accuracy"]}))
+    print(
+        json.dumps(
+            {
+                "model": args.name,
+                "accuracy": result["accuracy"],
+                "per_class_recall": result["per_class_recall"],
+                "ece": result["ece"],
+                "n": result["n"],
+                "temperature": temperature,
+                "accuracy_without_flip": no_flip["accuracy"],
+                "ferplus_majority_accuracy": result["ferplus_majority_accuracy"],
+            }
+        )
+    )
     return card
 
 

@@ -52,6 +52,8 @@ class Settings:
     # MTCNN time grows with pixel count; faces under ~40 px on such a copy are rarely worth labelling.
     detect_max_side: int = 1280
     min_face_confidence: float = 0.9
+    # Faces per photo answered; past it the largest are kept and the answer says faces_truncated.
+    max_faces: int = 100
     # The annotated photo goes back inside JSON: larger photos come back downscaled.
     annotated_max_side: int = 1920
     face_crop_side: int = 160
@@ -107,6 +109,7 @@ class Settings:
             "annotated_max_side",
             "face_crop_side",
             "token_ttl_s",
+            "max_faces",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(variable_name(name), "must be a positive number")

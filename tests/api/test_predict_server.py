@@ -1,5 +1,7 @@
 """Each predict function through the local server, over real HTTP."""
 
+import json
+import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -7,7 +9,7 @@ import requests
 
 from tests.support import images
 from tests.support.predict_contract import *  # noqa: F403  (the contract's tests, run here over HTTP)
-from tests.support.predict_contract import TOO_LARGE, Reply, check_found
+from tests.support.predict_contract import PARSE_ERROR, TOO_LARGE, Reply, check_found
 
 pytestmark = pytest.mark.e2e
 
@@ -53,3 +55,20 @@ def test_oversized_chunked_body(server_url):
         f"{server_url}/predict_api", data=body(), timeout=120, headers={"Content-Type": "application/json"}
     )
     assert (response.status_code, response.json()) == (413, TOO_LARGE)
+
+
+def test_a_broken_chunked_body_is_a_parse_error(server_url):
+    """A chunk size that is not hexadecimal is the caller's fault: a JSON 400, not a 500."""
+    host, port = server_url.removeprefix("http://").split(":")
+    request = (
+        b"POST /predict_api HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=60) as connection:
+        connection.sendall(request)
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert json.loads(body) == PARSE_ERROR

@@ -102,6 +102,16 @@ def test_delete_all_removes_only_mine(active, client, new_user):
     assert [item["id"] for item in listing(client, bob)["items"]] == [bobs]
 
 
+@pytest.mark.parametrize("spelling", ["1", "yes", "True", ""])
+def test_delete_all_has_one_spelling(active, client, new_user, spelling):
+    user = new_user()
+    kept = save(active, user)
+    response = client.delete("/history_api", query_string={"all": spelling}, headers=bearer(user))
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "to delete every prediction, send all=true", "code": "invalid_query"}
+    assert [item["id"] for item in listing(client, user)["items"]] == [kept]
+
+
 def test_owner_isolation(active, client, new_user):
     alice, bob = new_user(), new_user()
     secret = save(active, alice, "alice only")

@@ -1,15 +1,17 @@
 """Saving through the real upload endpoints (real pipeline and models) on both backends, and the faults."""
 
 import base64
+import io
 from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
+from PIL import Image
 
 from moodlens import services
 from moodlens.app import create_app
 from moodlens.history import records
-from tests.support import emulators
+from tests.support import emulators, images
 from tests.support.history import bearer, firebase_settings, firebase_user
 
 pytestmark = pytest.mark.function
@@ -45,7 +47,8 @@ def test_signed_in_upload_is_saved(active, client, new_user, photo, endpoint):
     assert saved_ids(client, user) == [answer["id"]]
     record = client.get("/history_api", query_string={"id": answer["id"]}, headers=bearer(user)).get_json()
     assert record["img_name"] == "two people.jpg" and record["model"] == answer["model"]
-    assert base64.b64decode(record["original"]) == photo
+    with Image.open(io.BytesIO(base64.b64decode(record["original"]))) as original:
+        assert original.format == "JPEG" and original.size == Image.open(io.BytesIO(photo)).size
     assert record["image"] == answer["image"]
     assert [face["box"] for face in record["faces"]] == [face["box"] for face in answer["faces"]]
     for face, answered in zip(record["faces"], answer["faces"]):
@@ -147,3 +150,20 @@ def test_record_write_failure_removes_written_images(emulator_hosts, client, pho
     finally:
         services.use(None)
         firestore.stop()
+
+
+def test_the_stored_original_keeps_no_metadata_and_nothing_appended(active, client, new_user, photos_dir):
+    """OWASP's file upload rule: EXIF GPS and a script appended after the image data never reach storage."""
+    user = new_user()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the stored copy must come back upright instead
+    exif.get_ifd(0x8825)[2] = (48.0, 51.0, 24.0)  # GPS latitude
+    with Image.open(photos_dir / PHOTO) as source:
+        tagged = images.encode(source.transpose(Image.Transpose.ROTATE_90), "JPEG", exif=exif, quality=92)
+    smuggled = tagged + b"<?php system($_GET['c']); ?>"
+    saved = upload(client, smuggled, user).get_json()
+    record = client.get("/history_api", query_string={"id": saved["id"]}, headers=bearer(user)).get_json()
+    original = base64.b64decode(record["original"])
+    assert b"<?php" not in original and b"GPS" not in original
+    with Image.open(io.BytesIO(original)) as stored:
+        assert stored.size == (400, 500) and not stored.getexif()

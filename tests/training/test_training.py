@@ -55,14 +55,12 @@ def test_augmentation_changes_faces_but_keeps_shape_and_range(val):
 def test_augmented_batches_repeat_for_the_same_seed_and_epoch(val):
     subset = val.subset(slice(0, 64))
     norm = Normalization(scale=1 / 255, mean=0.5, std=0.25)
-    make = lambda: AugmentedFaces(
-        subset.images,
-        data.smoothed_targets(subset.labels, 0.1),  # noqa: E731
-        data.balancing_weights(subset.labels),
-        32,
-        7,
-        norm,
-    )
+
+    def make():
+        return AugmentedFaces(
+            subset.images, data.smoothed_targets(subset.labels, 0.1), data.balancing_weights(subset.labels), 32, 7, norm
+        )
+
     first, second = make(), make()
     np.testing.assert_array_equal(first[1][0], second[1][0])
     second.set_epoch(1)

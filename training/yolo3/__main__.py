@@ -1,4 +1,5 @@
 """python -m training.yolo3 pretrain|train|evaluate|calibrate [options]; see --help of each."""
+
 import argparse
 import os
 import sys
@@ -13,21 +14,36 @@ def parse(argv):
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="make the synthetic scenes and train (resumes from --checkpoint-dir)")
     t.add_argument("--epochs", type=int, default=30)
-    t.add_argument("--time-budget", type=float, default=0.0,
-                   help="seconds of training (after scene generation): the learning-rate curve follows the budget "
-                        "and training stops within it; --epochs is then an upper bound")
+    t.add_argument(
+        "--time-budget",
+        type=float,
+        default=0.0,
+        help="seconds of training (after scene generation): the learning-rate curve follows the budget "
+        "and training stops within it; --epochs is then an upper bound",
+    )
     t.add_argument("--scenes", type=int, default=6000, help="training scenes generated up front")
-    t.add_argument("--redraw-scenes", action="store_true",
-                   help="draw new training scenes every epoch instead of reusing --scenes scenes (a fixed set was "
-                        "memorised after ~10 epochs; the shipped model used this)")
+    t.add_argument(
+        "--redraw-scenes",
+        action="store_true",
+        help="draw new training scenes every epoch instead of reusing --scenes scenes (a fixed set was "
+        "memorised after ~10 epochs; the shipped model used this)",
+    )
     t.add_argument("--val-scenes", type=int, default=300)
     t.add_argument("--size", type=int, default=320, help="side of the square training scenes")
     t.add_argument("--max-face", type=float, default=180.0, help="largest face side in scene pixels")
-    t.add_argument("--photo-backgrounds", type=float, default=0.0,
-                   help="fraction of scenes drawn on a face-free photograph (scikit-image's samples) with some of "
-                        "its objects pasted as decoys")
-    t.add_argument("--bald-heads", type=float, default=0.0,
-                   help="fraction of drawn people with a bald or shaved head (skin from crown to neck)")
+    t.add_argument(
+        "--photo-backgrounds",
+        type=float,
+        default=0.0,
+        help="fraction of scenes drawn on a face-free photograph (scikit-image's samples) with some of "
+        "its objects pasted as decoys",
+    )
+    t.add_argument(
+        "--bald-heads",
+        type=float,
+        default=0.0,
+        help="fraction of drawn people with a bald or shaved head (skin from crown to neck)",
+    )
     t.add_argument("--batch", type=int, default=32)
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--width", type=float, default=1.0, help="channel multiplier of the network")
@@ -35,25 +51,43 @@ def parse(argv):
     t.add_argument("--serve-size", type=int, default=320, help="longer side of a photo at serving time")
     t.add_argument("--confidence", type=float, default=0.5, help="objectness threshold written to the card")
     start = t.add_mutually_exclusive_group()
-    start.add_argument("--pretrain-epochs", type=int, default=None,
-                       help="first run `pretrain` for this many epochs into CHECKPOINT_DIR/backbone (skipped once "
-                            "done) and start the detector's backbone from it: the whole model in one command")
-    start.add_argument("--backbone", default=None,
-                       help="backbone.keras from `pretrain`: the detector's backbone starts from its weights")
-    start.add_argument("--init-from", default=None,
-                       help="a trained detector (functions/models/yolo3.keras beside its card): a further cycle from its "
-                            "weights and anchors; the card keeps the earlier training record")
+    start.add_argument(
+        "--pretrain-epochs",
+        type=int,
+        default=None,
+        help="first run `pretrain` for this many epochs into CHECKPOINT_DIR/backbone (skipped once "
+        "done) and start the detector's backbone from it: the whole model in one command",
+    )
+    start.add_argument(
+        "--backbone",
+        default=None,
+        help="backbone.keras from `pretrain`: the detector's backbone starts from its weights",
+    )
+    start.add_argument(
+        "--init-from",
+        default=None,
+        help="a trained detector (functions/models/yolo3.keras beside its card): a further cycle from its "
+        "weights and anchors; the card keeps the earlier training record",
+    )
     t.add_argument("--fer-dir", default=str(fer_dir()))
     t.add_argument("--out", default=str(MODELS_DIR))
     t.add_argument("--checkpoint-dir", default=str(REPO_ROOT / "checkpoints" / "yolo3"))
-    t.add_argument("--workers", type=int, default=max(1, min(16, (os.cpu_count() or 2) - 1)),
-                   help="processes generating scenes")
+    t.add_argument(
+        "--workers", type=int, default=max(1, min(16, (os.cpu_count() or 2) - 1)), help="processes generating scenes"
+    )
     t.add_argument("--loader-threads", type=int, default=1, help="threads building batches during fit")
-    p = sub.add_parser("pretrain", help="train the backbone as an emotion classifier on whole FER faces "
-                                        "(resumes from --checkpoint-dir); train --backbone starts from it")
+    p = sub.add_parser(
+        "pretrain",
+        help="train the backbone as an emotion classifier on whole FER faces "
+        "(resumes from --checkpoint-dir); train --backbone starts from it",
+    )
     p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--time-budget", type=float, default=None,
-                   help="seconds: after the warm-up epochs, the epoch count is set to fit the budget")
+    p.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        help="seconds: after the warm-up epochs, the epoch count is set to fit the budget",
+    )
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
@@ -68,12 +102,19 @@ def parse(argv):
     e.add_argument("--photos-dir", default=str(shared_data_dir() / "photos"))
     e.add_argument("--val-limit", type=int, default=None, help="use only this many val faces")
     e.add_argument("--val-scene-size", type=int, default=None, help="default: the card's serving long side")
-    e.add_argument("--tune-threshold", action="store_true",
-                   help="pick the confidence threshold with the best F1 on the synthetic val scenes")
+    e.add_argument(
+        "--tune-threshold",
+        action="store_true",
+        help="pick the confidence threshold with the best F1 on the synthetic val scenes",
+    )
     e.add_argument("--write-card", action="store_true", help="store the metrics (and threshold) in the card")
-    e.add_argument("--second-emotion-side", type=int, default=None,
-                   help="also read each found face's emotion from the photo letterboxed to this side and blend the "
-                        "two (0: one read); default: as the card says")
+    e.add_argument(
+        "--second-emotion-side",
+        type=int,
+        default=None,
+        help="also read each found face's emotion from the photo letterboxed to this side and blend the "
+        "two (0: one read); default: as the card says",
+    )
     e.add_argument("--scenes-only", action="store_true", help="skip photos and timing (no MTCNN needed)")
     e.add_argument("--no-mtcnn", action="store_true", help="photos with manifest boxes only, no MTCNN timing")
     c = sub.add_parser("calibrate", help="print MTCNN's median box on FER crops (scenes.CROP_TO_FACE)")
@@ -106,9 +147,23 @@ def main(argv=None):
 
             folder = Path(args.checkpoint_dir) / "backbone"
             if not (folder / pretrain.WEIGHTS).exists():
-                pretrain.pretrain(parse(["pretrain", "--epochs", str(args.pretrain_epochs), "--width", str(args.width),
-                                         "--seed", str(args.seed), "--fer-dir", args.fer_dir,
-                                         "--checkpoint-dir", str(folder)]))
+                pretrain.pretrain(
+                    parse(
+                        [
+                            "pretrain",
+                            "--epochs",
+                            str(args.pretrain_epochs),
+                            "--width",
+                            str(args.width),
+                            "--seed",
+                            str(args.seed),
+                            "--fer-dir",
+                            args.fer_dir,
+                            "--checkpoint-dir",
+                            str(folder),
+                        ]
+                    )
+                )
             args.backbone = str(folder / pretrain.WEIGHTS)
         train.train(args)
 

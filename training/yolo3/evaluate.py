@@ -4,6 +4,7 @@ on FER2013 val faces placed in synthetic scenes, CPU time per 640x480 photo on o
 Every model runs through the serving code (moodlens.predict: the yolo3 reader, MTCNN with serving's settings, the
 classifiers), so what is measured is what runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,10 @@ THRESHOLDS = [round(t, 2) for t in np.arange(0.2, 0.91, 0.05)]
 FLOOR_CONFIDENCE = 0.05
 SIZE_BUCKETS = [(0, 32), (32, 64), (64, 10_000)]
 # What the card's headline, metrics.accuracy, measures.
-ACCURACY_DATA = ("FER2013 PublicTest (val.npz) faces placed in synthetic val scenes; accuracy counts the emotion of "
-                 "the faces found (matched at IoU >= 0.5), see emotion_matched_faces")
+ACCURACY_DATA = (
+    "FER2013 PublicTest (val.npz) faces placed in synthetic val scenes; accuracy counts the emotion of "
+    "the faces found (matched at IoU >= 0.5), see emotion_matched_faces"
+)
 
 
 def match(found: np.ndarray, truth: np.ndarray, min_iou: float = 0.5) -> list[tuple[int, int]]:
@@ -61,6 +64,7 @@ def _boxes(faces: list[dict], threshold: float) -> tuple[np.ndarray, list[dict]]
 
 # ---------------------------------------------------------------- synthetic val scenes
 
+
 def scene_metrics(reader: YoloFaceReader, fer_dir: Path, size: int, limit: int | None, seed: int = 2026) -> dict:
     recipe = scenes.Recipe(size=size)
     data = scenes.evaluation_scenes(fer_dir, seed, recipe, limit=limit)
@@ -76,11 +80,20 @@ def scene_metrics(reader: YoloFaceReader, fer_dir: Path, size: int, limit: int |
         n = sum(map(len, data.boxes))
         precision = hits / max(hits + false, 1)
         recall = hits / n
-        per_threshold[t] = {"recall": recall, "false_per_scene": false / len(data.images),
-                            "f1": 2 * precision * recall / max(precision + recall, 1e-9)}
+        per_threshold[t] = {
+            "recall": recall,
+            "false_per_scene": false / len(data.images),
+            "f1": 2 * precision * recall / max(precision + recall, 1e-9),
+        }
     best = max(THRESHOLDS, key=lambda t: per_threshold[t]["f1"])
-    return {"scenes": len(data.images), "faces": int(sum(map(len, data.boxes))), "per_threshold": per_threshold,
-            "best_threshold": best, "found": found_all, "data": data}
+    return {
+        "scenes": len(data.images),
+        "faces": int(sum(map(len, data.boxes))),
+        "per_threshold": per_threshold,
+        "best_threshold": best,
+        "found": found_all,
+        "data": data,
+    }
 
 
 def emotion_metrics(found_all: list, data: scenes.SceneSet, threshold: float) -> dict:
@@ -104,13 +117,23 @@ def emotion_metrics(found_all: list, data: scenes.SceneSet, threshold: float) ->
             total += 1
     recall = confusion.diagonal() / np.maximum(confusion.sum(1), 1)
     # A factor on the temperature the reads used: log-probabilities are logits up to a constant.
-    factor = classifier_evaluation.fit_temperature(
-        np.log(np.clip(np.array(matched_probs).reshape(-1, len(EMOTIONS)), 1e-12, None)), None,
-        np.array(matched_labels, np.int64)) if total else 1.0
-    return {"accuracy": correct / max(total, 1), "matched_faces": total, "temperature_factor": factor,
-            "per_class_recall": {c: round(float(r), 3) for c, r in zip(EMOTIONS, recall)},
-            "accuracy_by_face_side_px": {k: round(c / max(n, 1), 3) for k, (c, n) in by_size.items()},
-            "confusion": confusion.tolist()}
+    factor = (
+        classifier_evaluation.fit_temperature(
+            np.log(np.clip(np.array(matched_probs).reshape(-1, len(EMOTIONS)), 1e-12, None)),
+            None,
+            np.array(matched_labels, np.int64),
+        )
+        if total
+        else 1.0
+    )
+    return {
+        "accuracy": correct / max(total, 1),
+        "matched_faces": total,
+        "temperature_factor": factor,
+        "per_class_recall": {c: round(float(r), 3) for c, r in zip(EMOTIONS, recall)},
+        "accuracy_by_face_side_px": {k: round(c / max(n, 1), 3) for k, (c, n) in by_size.items()},
+        "confusion": confusion.tolist(),
+    }
 
 
 def reference_classifier_metrics(data: scenes.SceneSet, name: str = DEFAULT_MODEL) -> dict:
@@ -130,11 +153,16 @@ def reference_classifier_metrics(data: scenes.SceneSet, name: str = DEFAULT_MODE
     right = classifier_evaluation.served_probabilities(classifier, np.array(crops)).argmax(1) == np.array(labels)
     sides = np.array(sides)
     in_bucket = {f"{lo}-{hi}": (sides >= lo) & (sides < hi) for lo, hi in SIZE_BUCKETS}
-    return {"model": name, "accuracy": round(float(right.mean()), 4), "faces": len(labels),
-            "accuracy_by_face_side_px": {k: round(float(right[m].mean()), 3) for k, m in in_bucket.items() if m.any()}}
+    return {
+        "model": name,
+        "accuracy": round(float(right.mean()), 4),
+        "faces": len(labels),
+        "accuracy_by_face_side_px": {k: round(float(right[m].mean()), 3) for k, m in in_bucket.items() if m.any()},
+    }
 
 
 # ---------------------------------------------------------------- real photos
+
 
 def load_photo(path: Path) -> np.ndarray:
     with Image.open(path) as img:
@@ -182,8 +210,15 @@ def photo_metrics(reader: YoloFaceReader, photos_dir: Path, with_mtcnn: bool) ->
             reference, source = np.array(entry["boxes"], np.float64), "manifest"
         else:
             reference, source = mtcnn_boxes(rgb), "mtcnn"
-        rows.append({"file": entry["file"], "count": entry["num_faces"], "reference": reference,
-                     "source": source, "found": found})
+        rows.append(
+            {
+                "file": entry["file"],
+                "count": entry["num_faces"],
+                "reference": reference,
+                "source": source,
+                "found": found,
+            }
+        )
     per_threshold = {t: _photo_scores(rows, t) for t in THRESHOLDS}
     return {"rows": rows, "per_threshold": per_threshold}
 
@@ -203,17 +238,23 @@ def _photo_scores(rows: list, threshold: float) -> dict:
             unmatched = max(0, unmatched - max(0, row["count"] - len(row["reference"])))
         found_total += hits
         false_total += unmatched
-        per_photo[row["file"]] = {"faces": row["count"], "found": hits, "false": unmatched,
-                                  "reference": row["source"]}
+        per_photo[row["file"]] = {"faces": row["count"], "found": hits, "false": unmatched, "reference": row["source"]}
     faces = sum(r["count"] for r in rows)
-    return {"found": found_total / max(faces, 1), "faces": faces, "false_per_photo": false_total / max(len(rows), 1),
-            "photos": len(rows), "per_photo": per_photo}
+    return {
+        "found": found_total / max(faces, 1),
+        "faces": faces,
+        "false_per_photo": false_total / max(len(rows), 1),
+        "photos": len(rows),
+        "per_photo": per_photo,
+    }
 
 
 # ---------------------------------------------------------------- speed
 
-def timing(reader: YoloFaceReader, photos_dir: Path, with_mtcnn: bool, photo: str = "faceclf_test_image.jpg",
-           repeats: int = 15) -> dict:
+
+def timing(
+    reader: YoloFaceReader, photos_dir: Path, with_mtcnn: bool, photo: str = "faceclf_test_image.jpg", repeats: int = 15
+) -> dict:
     rgb = np.asarray(Image.fromarray(load_photo(photos_dir / photo)).resize((640, 480), Image.BILINEAR))
     result = {"photo": f"{photo} resized to 640x480", "yolo3_ms": _median_ms(lambda: reader.read(rgb), repeats)}
     if with_mtcnn:
@@ -227,8 +268,9 @@ def _mtcnn_path(rgb: np.ndarray, name: str = DEFAULT_MODEL):
     classified in one batch. The finder (card and networks) is loaded once, outside the timed call, as the
     yolo3 reader is."""
     settings = get_settings()
-    finder = finder_for(resolve(name, classifier_evaluation.MODELS_DIR), settings.detect_max_side,
-                        settings.min_face_confidence)
+    finder = finder_for(
+        resolve(name, classifier_evaluation.MODELS_DIR), settings.detect_max_side, settings.min_face_confidence
+    )
 
     def read() -> None:
         finder.classify(finder.detect(rgb))
@@ -249,14 +291,19 @@ def _median_ms(fn, repeats: int) -> float:
 
 # ---------------------------------------------------------------- command
 
+
 def second_emotion_read(side: int) -> dict | None:
     """The card's second_emotion_read for a letterbox side (0: none). Its faces are kept down to the
     evaluation's floor confidence: a partner only has to overlap a face already found, not be one."""
     if not side:
         return None
-    return {"side": side, "min_confidence": FLOOR_CONFIDENCE, "min_iou": 0.5,
-            "rule": "each face found at input.side takes the geometric mean of its emotion probabilities and those "
-                    "of the face it overlaps most (IoU >= min_iou) in a read of the photo letterboxed to this side"}
+    return {
+        "side": side,
+        "min_confidence": FLOOR_CONFIDENCE,
+        "min_iou": 0.5,
+        "rule": "each face found at input.side takes the geometric mean of its emotion probabilities and those "
+        "of the face it overlaps most (IoU >= min_iou) in a read of the photo letterboxed to this side",
+    }
 
 
 def run(args) -> dict:
@@ -273,10 +320,13 @@ def run(args) -> dict:
     metrics = {
         "confidence_threshold": threshold,
         "confidence_threshold_rule": "best F1 on the synthetic val scenes" if args.tune_threshold else "the card's",
-        "scenes": {"n_scenes": sm["scenes"], "n_faces": sm["faces"],
-                   "recall": round(sm["per_threshold"][threshold]["recall"], 3),
-                   "false_per_scene": round(sm["per_threshold"][threshold]["false_per_scene"], 3),
-                   "scene_size": size},
+        "scenes": {
+            "n_scenes": sm["scenes"],
+            "n_faces": sm["faces"],
+            "recall": round(sm["per_threshold"][threshold]["recall"], 3),
+            "false_per_scene": round(sm["per_threshold"][threshold]["false_per_scene"], 3),
+            "scene_size": size,
+        },
         "data": ACCURACY_DATA,
         "accuracy": round(em["accuracy"], 4),
         "emotion_matched_faces": em["matched_faces"],
@@ -290,28 +340,47 @@ def run(args) -> dict:
         with_mtcnn = not args.no_mtcnn
         pm = photo_metrics(reader, photos_dir, with_mtcnn)
         ps = pm["per_threshold"][threshold]
-        metrics["photos"] = {"faces_found": round(ps["found"], 3), "faces": ps["faces"],
-                             "false_faces_per_photo": round(ps["false_per_photo"], 3), "photos": ps["photos"],
-                             "per_photo": ps["per_photo"]}
+        metrics["photos"] = {
+            "faces_found": round(ps["found"], 3),
+            "faces": ps["faces"],
+            "false_faces_per_photo": round(ps["false_per_photo"], 3),
+            "photos": ps["photos"],
+            "per_photo": ps["per_photo"],
+        }
         metrics["timing"] = timing(reader, photos_dir, with_mtcnn)
         _print_threshold_table(sm["per_threshold"], pm["per_threshold"])
     _print_table(metrics)
     if args.write_card:
-        write_card(card_path, dict(
-            raw,
-            thresholds=dict(raw["thresholds"], confidence=threshold),
-            # Fitted on the same val scenes; the factor is relative to the temperature the run used.
-            temperature=round(reader.card.temperature * em["temperature_factor"], 3),
-            metrics={**metrics, "command": "python -m training.yolo3 evaluate " + " ".join(sys.argv[2:]), "threads": 1},
-        ))
-    summary = {"model": "yolo3", "confidence_threshold": threshold,
-               "emotion_accuracy": metrics["accuracy"],
-               "reference_classifier_on_true_boxes": metrics["reference_classifier_on_true_boxes"]["accuracy"],
-               "scene_recall": metrics["scenes"]["recall"], "scene_false_per_scene": metrics["scenes"]["false_per_scene"]}
+        write_card(
+            card_path,
+            dict(
+                raw,
+                thresholds=dict(raw["thresholds"], confidence=threshold),
+                # Fitted on the same val scenes; the factor is relative to the temperature the run used.
+                temperature=round(reader.card.temperature * em["temperature_factor"], 3),
+                metrics={
+                    **metrics,
+                    "command": "python -m training.yolo3 evaluate " + " ".join(sys.argv[2:]),
+                    "threads": 1,
+                },
+            ),
+        )
+    summary = {
+        "model": "yolo3",
+        "confidence_threshold": threshold,
+        "emotion_accuracy": metrics["accuracy"],
+        "reference_classifier_on_true_boxes": metrics["reference_classifier_on_true_boxes"]["accuracy"],
+        "scene_recall": metrics["scenes"]["recall"],
+        "scene_false_per_scene": metrics["scenes"]["false_per_scene"],
+    }
     if "photos" in metrics:
-        summary.update({"faces_found": metrics["photos"]["faces_found"],
-                        "false_faces_per_photo": metrics["photos"]["false_faces_per_photo"],
-                        **{k: v for k, v in metrics["timing"].items() if k.endswith("_ms")}})
+        summary.update(
+            {
+                "faces_found": metrics["photos"]["faces_found"],
+                "false_faces_per_photo": metrics["photos"]["false_faces_per_photo"],
+                **{k: v for k, v in metrics["timing"].items() if k.endswith("_ms")},
+            }
+        )
     print(json.dumps(summary))
     return metrics
 
@@ -320,8 +389,10 @@ def _print_threshold_table(scene_rows: dict, photo_rows: dict) -> None:
     print("threshold | scene recall | scene false/scene | photo faces found | photo false/photo")
     for t in THRESHOLDS:
         s, p = scene_rows[t], photo_rows[t]
-        print(f"{t:9.2f} | {s['recall']:12.3f} | {s['false_per_scene']:17.3f} | {p['found']:17.3f} | "
-              f"{p['false_per_photo']:.2f}")
+        print(
+            f"{t:9.2f} | {s['recall']:12.3f} | {s['false_per_scene']:17.3f} | {p['found']:17.3f} | "
+            f"{p['false_per_photo']:.2f}"
+        )
 
 
 def _print_table(m: dict) -> None:
@@ -332,16 +403,22 @@ def _print_table(m: dict) -> None:
         p, t = m["photos"], m["timing"]
         print(f"| faces found on photos (IoU >= 0.5) | {p['faces_found']:.1%} of {p['faces']} | 70 % | 90 % |")
         print(f"| false faces per photo | {p['false_faces_per_photo']:.2f} | <= 1 | <= 0.2 |")
-    print(f"| emotion accuracy, FER val faces in scenes ({m['emotion_matched_faces']} matched) | "
-          f"{m['accuracy']:.1%} | > 48 % | >= 62 % |")
+    print(
+        f"| emotion accuracy, FER val faces in scenes ({m['emotion_matched_faces']} matched) | "
+        f"{m['accuracy']:.1%} | > 48 % | >= 62 % |"
+    )
     if "photos" in m:
-        print(f"| CPU ms per 640x480 photo, one core | {t['yolo3_ms']} (MTCNN path: {t.get('mtcnn_path_ms')}, of which "
-              f"detection {t.get('mtcnn_detect_ms')}) | <= MTCNN path | <= half |")
+        print(
+            f"| CPU ms per 640x480 photo, one core | {t['yolo3_ms']} (MTCNN path: {t.get('mtcnn_path_ms')}, of which "
+            f"detection {t.get('mtcnn_detect_ms')}) | <= MTCNN path | <= half |"
+        )
         for name, row in m["photos"]["per_photo"].items():
             print(f"  {name}: {row['found']}/{row['faces']} found, {row['false']} false ({row['reference']} boxes)")
     ref = m["reference_classifier_on_true_boxes"]
-    print(f"yardstick: {ref['model']} reads {ref['accuracy']:.1%} of the same {ref['faces']} scene faces cut at their true "
-          f"boxes (by face side: {ref['accuracy_by_face_side_px']})")
+    print(
+        f"yardstick: {ref['model']} reads {ref['accuracy']:.1%} of the same {ref['faces']} scene faces cut at their "
+        f"true boxes (by face side: {ref['accuracy_by_face_side_px']})"
+    )
     print(f"synthetic val scenes: recall {m['scenes']['recall']:.1%}, false {m['scenes']['false_per_scene']:.2f}/scene")
     print("per-class recall:", m["per_class_recall"])
     print("accuracy by face side:", m["accuracy_by_face_side_px"])

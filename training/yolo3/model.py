@@ -5,10 +5,11 @@ The saved network holds only built-in layers and returns the raw head tensors, o
 Per anchor the channels are: objectness logit, x and y offset logits, log width and height
 relative to the anchor, class logits.
 """
+
 from __future__ import annotations
 
-import numpy as np
 import keras
+import numpy as np
 from keras import layers, ops
 
 from moodlens.modelcard import EMOTIONS
@@ -54,16 +55,16 @@ def backbone(width: float = 1.0) -> keras.Model:
     c = _channels(width)
     inp = keras.Input((None, None, 1), name="gray")
     x = layers.Rescaling(INPUT_SCALE, offset=INPUT_OFFSET)(inp)
-    x = _conv(x, c(16), 3, 2)                          # /2
-    x = _conv(x, c(32), 3, 2)                          # /4
+    x = _conv(x, c(16), 3, 2)  # /2
+    x = _conv(x, c(32), 3, 2)  # /4
     x = _residual(x, c(32))
-    x = _conv(x, c(64), 3, 2)                          # /8
+    x = _conv(x, c(64), 3, 2)  # /8
     x = _residual(x, c(64))
     p8 = _residual(x, c(64))
-    x = _conv(p8, c(128), 3, 2)                        # /16
+    x = _conv(p8, c(128), 3, 2)  # /16
     x = _residual(x, c(128))
     p16 = _residual(x, c(128))
-    x = _conv(p16, c(256), 3, 2)                       # /32
+    x = _conv(p16, c(256), 3, 2)  # /32
     x = _residual(x, c(256))
     p32 = _residual(x, c(256))
     return keras.Model(inp, [p8, p16, p32], name=BACKBONE)
@@ -107,7 +108,9 @@ def load_backbone(model: keras.Model, classifier_path) -> None:
     model.get_layer(BACKBONE).set_weights(pretrained.get_layer(BACKBONE).get_weights())
 
 
-def fit_anchors(sizes: np.ndarray, k: int = len(STRIDES) * ANCHORS_PER_SCALE, seed: int = 0, iters: int = 100) -> np.ndarray:
+def fit_anchors(
+    sizes: np.ndarray, k: int = len(STRIDES) * ANCHORS_PER_SCALE, seed: int = 0, iters: int = 100
+) -> np.ndarray:
     """k-means on (w, h) with 1 - IoU as distance (YOLOv2/v3), sorted by area: each run of
     ANCHORS_PER_SCALE goes to the next stride, finest first."""
     sizes = np.asarray(sizes, np.float64)
@@ -117,8 +120,12 @@ def fit_anchors(sizes: np.ndarray, k: int = len(STRIDES) * ANCHORS_PER_SCALE, se
     centers = sizes[order[np.linspace(0, len(sizes) - 1, k + 2)[1:-1].astype(int)]].copy()
     for _ in range(iters):
         assign = np.argmax(shape_iou(sizes, centers), 1)
-        new = np.array([np.median(sizes[assign == j], 0) if (assign == j).any() else sizes[rng.integers(len(sizes))]
-                        for j in range(k)])
+        new = np.array(
+            [
+                np.median(sizes[assign == j], 0) if (assign == j).any() else sizes[rng.integers(len(sizes))]
+                for j in range(k)
+            ]
+        )
         if np.allclose(new, centers):
             break
         centers = new
@@ -139,8 +146,15 @@ CLASSES_FROM = 8
 TARGET_CHANNELS = CLASSES_FROM + NUM_CLASSES
 
 
-def build_targets(boxes: list[np.ndarray], labels: list[np.ndarray], size: int, anchors: np.ndarray,
-                  label_smoothing: float = 0.1, ignore_iou: float = 0.5, centre_fraction: float = 0.5) -> list[np.ndarray]:
+def build_targets(
+    boxes: list[np.ndarray],
+    labels: list[np.ndarray],
+    size: int,
+    anchors: np.ndarray,
+    label_smoothing: float = 0.1,
+    ignore_iou: float = 0.5,
+    centre_fraction: float = 0.5,
+) -> list[np.ndarray]:
     """Per-scale target tensors (N, H, W, A, TARGET_CHANNELS) for a batch of scenes.
 
     Every face is a positive for its best-matching anchor and also for any other anchor whose
@@ -164,20 +178,21 @@ def build_targets(boxes: list[np.ndarray], labels: list[np.ndarray], size: int, 
         cx = bx[:, 0] + bx[:, 2] / 2
         cy = bx[:, 1] + bx[:, 3] / 2
         wh = np.maximum(bx[:, 2:4], 1.0)
-        match = shape_iou(wh, anchors)                 # (K, 2A)
+        match = shape_iou(wh, anchors)  # (K, 2A)
         best = match.argmax(1)
         for scale, stride in enumerate(STRIDES):
             t = out[scale]
             grid = size // stride
-            anc = anchors[scale * a_per:(scale + 1) * a_per]
+            anc = anchors[scale * a_per : (scale + 1) * a_per]
             gx = np.clip((cx / stride).astype(int), 0, grid - 1)
             gy = np.clip((cy / stride).astype(int), 0, grid - 1)
             _mark_ignored(t[i], bx, anc, stride, ignore_iou)
             for k in range(len(bx)):
                 cls = smooth.copy()
                 cls[lab[k]] += 1.0 - label_smoothing
-                anchors_k = [a for a in range(a_per)
-                             if scale * a_per + a == best[k] or match[k, scale * a_per + a] >= 0.5]
+                anchors_k = [
+                    a for a in range(a_per) if scale * a_per + a == best[k] or match[k, scale * a_per + a] >= 0.5
+                ]
                 if not anchors_k:
                     continue
                 xs = _centre_cells(cx[k], wh[k, 0] * centre_fraction, stride, grid)
@@ -195,7 +210,7 @@ def build_targets(boxes: list[np.ndarray], labels: list[np.ndarray], size: int, 
                     cell[2] = cx[k] / stride - gx[k]
                     cell[3] = cy[k] / stride - gy[k]
                     cell[4:6] = np.log(wh[k] / anc[a])
-                    cell[6] = 2.0 - wh[k].prod() / size ** 2
+                    cell[6] = 2.0 - wh[k].prod() / size**2
                     cell[CLASS_WEIGHT] = 1.0
                     cell[CLASSES_FROM:] = cls
     return out
@@ -245,8 +260,9 @@ class YoloLoss(keras.losses.Loss):
         pred = ops.reshape(y_pred, (-1, shape[1], shape[2], shape[3], CHANNELS))
         pos, neg = y_true[..., 0], y_true[..., 1]
         obj_logit = pred[..., 0]
-        obj = (pos * _bce(obj_logit, ops.ones_like(obj_logit))
-               + self.noobj_weight * neg * _bce(obj_logit, ops.zeros_like(obj_logit)))
+        obj = pos * _bce(obj_logit, ops.ones_like(obj_logit)) + self.noobj_weight * neg * _bce(
+            obj_logit, ops.zeros_like(obj_logit)
+        )
         box_w = pos * y_true[..., 6]
         xy = ops.sum(_bce(pred[..., 1:3], y_true[..., 2:4]), -1)
         wh = 0.5 * ops.sum(ops.square(pred[..., 3:5] - y_true[..., 4:6]), -1)

@@ -3,6 +3,7 @@
 Real photos are never used here: they are validation only. Every scene is a pure function of
 (seed, index), so a dataset is reproducible whatever the number of worker processes.
 """
+
 from __future__ import annotations
 
 import functools
@@ -69,6 +70,7 @@ def gray_image(values: np.ndarray) -> Image.Image:
 
 
 # ---------------------------------------------------------------- backgrounds
+
 
 def _upsampled_noise(rng: np.random.Generator, size: int) -> np.ndarray:
     """Multi-octave value noise: smooth blobs at several scales, like out-of-focus scenery."""
@@ -149,10 +151,29 @@ def _normalise(field: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 # faces): a clock, coins, lettering, a cat, a motorbike, a rocket, cells, stone and grass. Real clutter of
 # this kind (a clock, a bag, printed shirts) made most of the false faces on photos, and drawn shapes
 # do not look like it.
-FACE_FREE_PHOTOS = ("brick.png", "cell.png", "chelsea.png", "chessboard_GRAY.png", "clock_motion.png", "coffee.png",
-                    "coins.png", "color.png", "grass.png", "gravel.png", "horse.png", "hubble_deep_field.jpg",
-                    "ihc.png", "logo.png", "microaneurysms.png", "moon.png", "motorcycle_left.png", "page.png",
-                    "retina.jpg", "rocket.jpg", "text.png")
+FACE_FREE_PHOTOS = (
+    "brick.png",
+    "cell.png",
+    "chelsea.png",
+    "chessboard_GRAY.png",
+    "clock_motion.png",
+    "coffee.png",
+    "coins.png",
+    "color.png",
+    "grass.png",
+    "gravel.png",
+    "horse.png",
+    "hubble_deep_field.jpg",
+    "ihc.png",
+    "logo.png",
+    "microaneurysms.png",
+    "moon.png",
+    "motorcycle_left.png",
+    "page.png",
+    "retina.jpg",
+    "rocket.jpg",
+    "text.png",
+)
 
 
 @functools.cache
@@ -175,7 +196,7 @@ def photo_crop(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     crop_h = int(np.clip(height / zoom, 8, photo.shape[0]))
     x = int(rng.integers(0, photo.shape[1] - crop_w + 1))
     y = int(rng.integers(0, photo.shape[0] - crop_h + 1))
-    crop = Image.fromarray(np.ascontiguousarray(photo[y:y + crop_h, x:x + crop_w]), mode="L")
+    crop = Image.fromarray(np.ascontiguousarray(photo[y : y + crop_h, x : x + crop_w]), mode="L")
     return np.asarray(crop.resize((width, height), Image.BILINEAR), np.float32)
 
 
@@ -196,6 +217,7 @@ def background(rng: np.random.Generator, size: int, photo: bool = False) -> np.n
 
 
 # ---------------------------------------------------------------- faces
+
 
 def _feather_mask(rng: np.random.Generator) -> np.ndarray:
     """Soft 48x48 alpha: a rounded rectangle or ellipse whose edge fades over a random width,
@@ -251,26 +273,33 @@ def _person(draw: ImageDraw.ImageDraw, rng: np.random.Generator, x: int, y: int,
         neck = int(np.clip(hair + rng.normal(0, 60), 0, 255))
         draw.rectangle([cx - w * 0.22, y + h * 0.8, cx + w * 0.22, y + h * 1.25], fill=neck)
         shoulders = w * rng.uniform(1.0, 1.8)
-        draw.ellipse([cx - shoulders, y + h * rng.uniform(1.05, 1.3), cx + shoulders, y + h * 3.5],
-                     fill=int(rng.integers(0, 256)))
+        draw.ellipse(
+            [cx - shoulders, y + h * rng.uniform(1.05, 1.3), cx + shoulders, y + h * 3.5],
+            fill=int(rng.integers(0, 256)),
+        )
 
 
-def _bald_person(draw: ImageDraw.ImageDraw, rng: np.random.Generator, x: int, y: int, w: int, h: int,
-                 skin: float) -> None:
+def _bald_person(
+    draw: ImageDraw.ImageDraw, rng: np.random.Generator, x: int, y: int, w: int, h: int, skin: float
+) -> None:
     """A bald or shaved head: skin, not hair, from the crown to the neck, with a highlight and ears. With
     hair always drawn in another grey, the detector boxed real bald heads whole, crown to neck."""
     cx = x + w / 2
     tone = float(np.clip(skin + rng.normal(0, 12), 0, 255))
     shoulders = w * rng.uniform(1.0, 1.8)
     bare = rng.random() < 0.25  # bare shoulders: skin below the face is not a face either
-    draw.ellipse([cx - shoulders, y + h * rng.uniform(1.05, 1.3), cx + shoulders, y + h * 3.5],
-                 fill=int(tone * rng.uniform(0.85, 1.05)) if bare else int(rng.integers(0, 256)))
+    draw.ellipse(
+        [cx - shoulders, y + h * rng.uniform(1.05, 1.3), cx + shoulders, y + h * 3.5],
+        fill=int(tone * rng.uniform(0.85, 1.05)) if bare else int(rng.integers(0, 256)),
+    )
     draw.rectangle([cx - w * 0.24, y + h * 0.75, cx + w * 0.24, y + h * 1.25], fill=int(tone * rng.uniform(0.75, 0.95)))
     hw, hh = w * rng.uniform(0.5, 0.62), h * rng.uniform(0.6, 0.75)
     top = y - h * rng.uniform(0.15, 0.45)
     for side in (-1, 1):
         ear = cx + side * w * rng.uniform(0.45, 0.52)
-        draw.ellipse([ear - w * 0.09, y + h * 0.3, ear + w * 0.09, y + h * 0.65], fill=int(tone * rng.uniform(0.8, 1.0)))
+        draw.ellipse(
+            [ear - w * 0.09, y + h * 0.3, ear + w * 0.09, y + h * 0.65], fill=int(tone * rng.uniform(0.8, 1.0))
+        )
     draw.ellipse([cx - hw, top, cx + hw, top + 2 * hh], fill=int(tone))
     shine = float(np.clip(tone + rng.uniform(5, 35), 0, 255))
     draw.ellipse([cx - hw * 0.45, top + hh * 0.08, cx + hw * 0.45, top + hh * 0.6], fill=int(shine))
@@ -294,8 +323,8 @@ def _paste(canvas: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x: int, y: 
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, size_x), min(y + h, size_y)
     if x1 <= x0 or y1 <= y0:
         return
-    p = patch[y0 - y:y1 - y, x0 - x:x1 - x]
-    a = alpha[y0 - y:y1 - y, x0 - x:x1 - x]
+    p = patch[y0 - y : y1 - y, x0 - x : x1 - x]
+    a = alpha[y0 - y : y1 - y, x0 - x : x1 - x]
     region = canvas[y0:y1, x0:x1]
     canvas[y0:y1, x0:x1] = region * (1 - a) + p * a
 
@@ -319,8 +348,9 @@ def face_count(rng: np.random.Generator, recipe: Recipe) -> int:
     return int(min(recipe.max_faces, rng.geometric(0.3) + rng.integers(0, 3)))
 
 
-def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, recipe: Recipe,
-               face_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def make_scene(
+    rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, recipe: Recipe, face_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One scene holding the faces face_ids (a face that finds no free place is left out):
     uint8 (S, S) image, float32 (K, 4) boxes (x, y, w, h, clipped to the canvas), int64 (K,) labels."""
     size = recipe.size
@@ -358,8 +388,7 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
         canvas = np.asarray(img, np.float32)
     if rng.random() < 0.3:
         # Depth of field: portraits have sharp faces in front of a soft background.
-        canvas = np.asarray(gray_image(canvas).filter(
-            ImageFilter.GaussianBlur(rng.uniform(1.0, 4.0))), np.float32)
+        canvas = np.asarray(gray_image(canvas).filter(ImageFilter.GaussianBlur(rng.uniform(1.0, 4.0))), np.float32)
     for (bx, by, bw, bh), fid in zip(boxes, kept):
         patch, alpha = _face_patch(rng, faces[fid], int(bw), int(bh))
         _paste(canvas, patch, alpha, int(bx), int(by))
@@ -377,16 +406,16 @@ def make_scene(rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, 
         if place is None:
             continue
         x, y, side = place
-        alpha = np.asarray(gray_image(_feather_mask(rng) * 255).resize(
-            (side, side), Image.BILINEAR), np.float32) / 255.0
+        alpha = (
+            np.asarray(gray_image(_feather_mask(rng) * 255).resize((side, side), Image.BILINEAR), np.float32) / 255.0
+        )
         _paste(canvas, photo_crop(rng, side, side), alpha, x, y)
     canvas = _global_augment(rng, canvas)
     labels_arr = labels[np.array(kept, np.int64)] if kept else np.zeros(0, np.int64)
     return canvas, _clip_boxes(face_boxes(np.array(boxes, np.float32).reshape(-1, 4)), size), labels_arr
 
 
-def _decoy_place(rng: np.random.Generator, recipe: Recipe, max_side: float,
-                 faces: list) -> tuple[int, int, int] | None:
+def _decoy_place(rng: np.random.Generator, recipe: Recipe, max_side: float, faces: list) -> tuple[int, int, int] | None:
     """A square (x, y, side) at a face's size for a decoy, or None where it would touch a face."""
     side = int(np.exp(rng.uniform(np.log(recipe.min_face), np.log(max_side))))
     x, y = (int(v) for v in rng.integers(-side // 4, recipe.size - side // 2, 2))
@@ -398,8 +427,9 @@ def _decoy_place(rng: np.random.Generator, recipe: Recipe, max_side: float,
 def face_boxes(pasted: np.ndarray) -> np.ndarray:
     """Label boxes (x, y, w, h) of faces pasted over the given extents."""
     fx, fy, fw, fh = CROP_TO_FACE
-    return np.stack([pasted[:, 0] + fx * pasted[:, 2], pasted[:, 1] + fy * pasted[:, 3],
-                     fw * pasted[:, 2], fh * pasted[:, 3]], 1).astype(np.float32)
+    return np.stack(
+        [pasted[:, 0] + fx * pasted[:, 2], pasted[:, 1] + fy * pasted[:, 3], fw * pasted[:, 2], fh * pasted[:, 3]], 1
+    ).astype(np.float32)
 
 
 def pasted_extents(label_boxes: np.ndarray) -> np.ndarray:
@@ -431,11 +461,12 @@ def _global_augment(rng: np.random.Generator, canvas: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- datasets
 
+
 @dataclass
 class SceneSet:
-    images: np.ndarray          # uint8 (N, S, S)
-    boxes: list[np.ndarray]     # per scene float32 (K, 4) x, y, w, h
-    labels: list[np.ndarray]    # per scene int64 (K,)
+    images: np.ndarray  # uint8 (N, S, S)
+    boxes: list[np.ndarray]  # per scene float32 (K, 4) x, y, w, h
+    labels: list[np.ndarray]  # per scene int64 (K,)
 
 
 def _chunk(args) -> tuple[np.ndarray, list, list]:
@@ -462,8 +493,9 @@ def _sampling_probs(labels: np.ndarray, balance: float) -> np.ndarray:
     return p / p.sum()
 
 
-def generate(fer_dir: Path, count: int, seed: int, recipe: Recipe, split: str = "train",
-             workers: int = 1, balance: float = 0.3) -> SceneSet:
+def generate(
+    fer_dir: Path, count: int, seed: int, recipe: Recipe, split: str = "train", workers: int = 1, balance: float = 0.3
+) -> SceneSet:
     """count scenes, identical for any number of workers."""
     step = max(1, min(256, -(-count // max(workers, 1))))
     jobs = [(str(fer_dir), split, recipe, seed, s, min(s + step, count), balance) for s in range(0, count, step)]
@@ -472,12 +504,14 @@ def generate(fer_dir: Path, count: int, seed: int, recipe: Recipe, split: str = 
             parts = list(pool.map(_chunk, jobs))
     else:
         parts = [_chunk(j) for j in jobs]
-    return SceneSet(np.concatenate([p[0] for p in parts]), [b for p in parts for b in p[1]],
-                    [lab for p in parts for lab in p[2]])
+    return SceneSet(
+        np.concatenate([p[0] for p in parts]), [b for p in parts for b in p[1]], [lab for p in parts for lab in p[2]]
+    )
 
 
-def evaluation_scenes(fer_dir: Path, seed: int, recipe: Recipe, per_scene: int = 4,
-                      limit: int | None = None) -> SceneSet:
+def evaluation_scenes(
+    fer_dir: Path, seed: int, recipe: Recipe, per_scene: int = 4, limit: int | None = None
+) -> SceneSet:
     """Every FER val face placed exactly once, per_scene to a scene, in training-style scenes."""
     faces, labels = load_faces(fer_dir, "val")
     order = np.random.default_rng(seed).permutation(len(faces))
@@ -486,7 +520,7 @@ def evaluation_scenes(fer_dir: Path, seed: int, recipe: Recipe, per_scene: int =
     imgs, boxes, labs = [], [], []
     for i, start in enumerate(range(0, len(order), per_scene)):
         rng = np.random.default_rng([seed, 1_000_003, i])
-        img, b, lab = make_scene(rng, faces, labels, recipe, face_ids=order[start:start + per_scene])
+        img, b, lab = make_scene(rng, faces, labels, recipe, face_ids=order[start : start + per_scene])
         imgs.append(img)
         boxes.append(b)
         labs.append(lab)

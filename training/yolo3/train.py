@@ -2,6 +2,7 @@
 
 Backend-agnostic: the same command runs on tensorflow-cpu here and on KERAS_BACKEND=jax on a GPU.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,10 @@ import platform
 import shutil
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import keras
+import numpy as np
 
 from moodlens.modelcard import EMOTIONS, ONE_PASS, write_card
 from training.yolo3 import model as net
@@ -30,8 +30,16 @@ class SceneBatches(keras.utils.PyDataset):
     each epoch from a seed, so a resumed run sees the same batches it would have seen. With redraw
     (epoch -> SceneSet), every epoch after the first trains on newly drawn scenes."""
 
-    def __init__(self, data: scenes.SceneSet, anchors: np.ndarray, batch_size: int, seed: int,
-                 augment: bool = True, redraw=None, **kwargs):
+    def __init__(
+        self,
+        data: scenes.SceneSet,
+        anchors: np.ndarray,
+        batch_size: int,
+        seed: int,
+        augment: bool = True,
+        redraw=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.first_data = self.data = data
         self.redraw = redraw
@@ -55,11 +63,14 @@ class SceneBatches(keras.utils.PyDataset):
         self._order = self._permutation()
 
     def __len__(self) -> int:
-        return max(1, len(self.data.images) // self.batch_size) if self.augment else \
-            -(-len(self.data.images) // self.batch_size)
+        return (
+            max(1, len(self.data.images) // self.batch_size)
+            if self.augment
+            else -(-len(self.data.images) // self.batch_size)
+        )
 
     def __getitem__(self, index):
-        ids = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        ids = self._order[index * self.batch_size : (index + 1) * self.batch_size]
         images = self.data.images[ids].astype(np.float32)
         size = images.shape[1]
         boxes = [self.data.boxes[i].copy() for i in ids]
@@ -100,8 +111,13 @@ class Checkpoint(keras.callbacks.Callback):
         self.state["epoch"] = epoch + 1
         self.state["wall_s"] = self.state.get("wall_s_before", 0.0) + time.time() - self.started
         self.state.setdefault("history", []).append(
-            {"epoch": epoch + 1, "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
-             "wall_s": round(self.state["wall_s"], 1), **{k: round(float(v), 5) for k, v in (logs or {}).items()}})
+            {
+                "epoch": epoch + 1,
+                "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+                "wall_s": round(self.state["wall_s"], 1),
+                **{k: round(float(v), 5) for k, v in (logs or {}).items()},
+            }
+        )
         path = self.directory / "state.json"
         path.with_suffix(".tmp").write_text(json.dumps(self.state, indent=1))
         path.with_suffix(".tmp").replace(path)
@@ -170,15 +186,18 @@ def train(args) -> dict:
     else:
         state = {"args": {k: v for k, v in vars(args).items() if k != "func"}}
 
-    recipe = scenes.Recipe(size=args.size, max_face=args.max_face, photo_fraction=args.photo_backgrounds,
-                           bald_fraction=args.bald_heads)
+    recipe = scenes.Recipe(
+        size=args.size, max_face=args.max_face, photo_fraction=args.photo_backgrounds, bald_fraction=args.bald_heads
+    )
     t0 = time.time()
     data = scenes.generate(Path(args.fer_dir), args.scenes, args.seed, recipe, workers=args.workers)
-    val = scenes.generate(Path(args.fer_dir), args.val_scenes, args.seed + 1, recipe, split="val",
-                          workers=args.workers)
+    val = scenes.generate(Path(args.fer_dir), args.val_scenes, args.seed + 1, recipe, split="val", workers=args.workers)
     gen_s = time.time() - t0
-    print(f"scenes: {len(data.images)} train + {len(val.images)} val at {args.size}px in {gen_s:.1f}s "
-          f"({sum(map(len, data.boxes))} faces)", flush=True)
+    print(
+        f"scenes: {len(data.images)} train + {len(val.images)} val at {args.size}px in {gen_s:.1f}s "
+        f"({sum(map(len, data.boxes))} faces)",
+        flush=True,
+    )
 
     if resumed:
         anchors = np.asarray(state["anchors"], np.float32)
@@ -205,10 +224,16 @@ def train(args) -> dict:
         else:
             steps = args.epochs * max(1, args.scenes // args.batch)
             schedule = keras.optimizers.schedules.CosineDecay(
-                args.lr * 0.1, decay_steps=max(1, steps - steps // 20), alpha=0.02,
-                warmup_target=args.lr, warmup_steps=steps // 20)
-        model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=5e-4, clipnorm=10.0),
-                      loss=[net.YoloLoss() for _ in net.STRIDES])
+                args.lr * 0.1,
+                decay_steps=max(1, steps - steps // 20),
+                alpha=0.02,
+                warmup_target=args.lr,
+                warmup_steps=steps // 20,
+            )
+        model.compile(
+            optimizer=keras.optimizers.AdamW(schedule, weight_decay=5e-4, clipnorm=10.0),
+            loss=[net.YoloLoss() for _ in net.STRIDES],
+        )
         initial_epoch = 0
         state["wall_s_before"] = 0.0
     print("anchors (w, h px):", np.asarray(anchors).round(1).tolist(), flush=True)
@@ -217,8 +242,10 @@ def train(args) -> dict:
     if args.redraw_scenes:
         # A fixed scene set is memorised within ~10 epochs (val loss turned up at epoch 11 of 20, measured).
         def redraw(epoch: int) -> scenes.SceneSet:
-            return scenes.generate(Path(args.fer_dir), args.scenes, args.seed + SCENE_SEED_STEP * epoch, recipe,
-                                   workers=args.workers)
+            return scenes.generate(
+                Path(args.fer_dir), args.scenes, args.seed + SCENE_SEED_STEP * epoch, recipe, workers=args.workers
+            )
+
     train_batches = SceneBatches(data, anchors, args.batch, args.seed, workers=args.loader_threads, redraw=redraw)
     train_batches.set_epoch(initial_epoch)
     val_batches = SceneBatches(val, anchors, args.batch, args.seed, augment=False)
@@ -227,8 +254,14 @@ def train(args) -> dict:
     if args.time_budget:
         callbacks.insert(0, TimeBudget(args.time_budget, args.lr, state["wall_s_before"]))
     if initial_epoch < args.epochs and not state.get("budget_spent"):
-        model.fit(train_batches, validation_data=val_batches, epochs=args.epochs, initial_epoch=initial_epoch,
-                  callbacks=callbacks, verbose=2)
+        model.fit(
+            train_batches,
+            validation_data=val_batches,
+            epochs=args.epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=2,
+        )
         if args.time_budget and model.stop_training:
             state["budget_spent"] = True
             (ckpt_dir / "state.json").write_text(json.dumps(state, indent=1))
@@ -238,8 +271,17 @@ def train(args) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     weights = out_dir / f"{CARD_NAME}.keras"
     export(model, weights)
-    card = make_card(args, recipe, anchors, wall_s, gen_s, state.get("history", []), state.get("epoch", 0),
-                     state.get("backbone"), state.get("continued_from"))
+    card = make_card(
+        args,
+        recipe,
+        anchors,
+        wall_s,
+        gen_s,
+        state.get("history", []),
+        state.get("epoch", 0),
+        state.get("backbone"),
+        state.get("continued_from"),
+    )
     card_path = out_dir / f"{CARD_NAME}.json"
     write_card(card_path, card)
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) and {card_path}", flush=True)
@@ -255,10 +297,20 @@ def export(model: keras.Model, path: Path) -> None:
     shutil.move(tmp, path)
 
 
-def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, gen_s: float,
-              history: list, state_epochs: int, backbone: dict | None, continued_from: dict | None = None) -> dict:
+def make_card(
+    args,
+    recipe: scenes.Recipe,
+    anchors: np.ndarray,
+    wall_s: float,
+    gen_s: float,
+    history: list,
+    state_epochs: int,
+    backbone: dict | None,
+    continued_from: dict | None = None,
+) -> dict:
     command = "python -m training.yolo3 train " + " ".join(
-        f"--{k.replace('_', '-')} {v}".rstrip() for k, v in state_args(args).items())
+        f"--{k.replace('_', '-')} {v}".rstrip() for k, v in state_args(args).items()
+    )
     return {
         "name": CARD_NAME,
         "file": f"{CARD_NAME}.keras",
@@ -270,11 +322,11 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
             "side": args.serve_size,
             "pad_value": 128.0,
             "letterbox": "scale the photo so its longer side is `side`, pad right and bottom with pad_value "
-                         "to a side x side square",
+            "to a side x side square",
             "normalization": "inside the network (Rescaling 1/127.5, offset -1): feed gray 0..255 as float32",
         },
         "output": "raw heads, one per stride: (N, H/stride, W/stride, anchors_per_scale * (5 + classes)); per "
-                  "anchor: objectness logit, x and y offset logits, log w and log h over the anchor, class logits",
+        "anchor: objectness logit, x and y offset logits, log w and log h over the anchor, class logits",
         "strides": list(net.STRIDES),
         "anchors_per_scale": net.ANCHORS_PER_SCALE,
         "anchors": np.asarray(anchors).round(2).tolist(),
@@ -284,17 +336,17 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
         "training": {
             "command": command,
             "data": {
-                "recipe": "FER2013 train faces (minus FER+ 'not a face' rows where the votes are in the file) pasted with feathered edges at random "
-                          "scales, positions and small rotations onto procedural face-free backgrounds (multi-octave "
-                          "noise, gradients, random shapes, lines and lettering, periodic textures) with decoys (FER faces with "
-                          f"shuffled quadrants); in {recipe.people_fraction:.0%} of scenes every face sits on a drawn "
-                          f"person (hair, neck, shoulders; {recipe.bald_fraction:.0%} of them bald: skin from crown to neck); "
-                          f"{recipe.portrait_fraction:.0%} of scenes are portraits (one face, up to 85 % of the frame); "
-                          f"{recipe.photo_fraction:.0%} of scenes are drawn on a face-free photograph (scikit-image's "
-                          "sample images) with some of its objects pasted as decoys; per-face gamma, "
-                          "contrast, brightness, mirror, blur of small faces, sharpening and grain of large ones; "
-                          "per-scene depth-of-field blur of the background, exposure, contrast, blur and sensor noise; "
-                          "scenes mirrored at random each epoch. Real photos are never used for training.",
+                "recipe": "FER2013 train faces (minus FER+ 'not a face' rows where the votes are in the file) pasted "
+                "with feathered edges at random scales, positions and small rotations onto procedural face-free "
+                "backgrounds (multi-octave noise, gradients, random shapes, lines and lettering, periodic textures) "
+                f"with decoys (FER faces with shuffled quadrants); in {recipe.people_fraction:.0%} of scenes every "
+                f"face sits on a drawn person (hair, neck, shoulders; {recipe.bald_fraction:.0%} of them bald: skin "
+                f"from crown to neck); {recipe.portrait_fraction:.0%} of scenes are portraits (one face, up to 85 % "
+                f"of the frame); {recipe.photo_fraction:.0%} of scenes are drawn on a face-free photograph "
+                "(scikit-image's sample images) with some of its objects pasted as decoys; per-face gamma, "
+                "contrast, brightness, mirror, blur of small faces, sharpening and grain of large ones; "
+                "per-scene depth-of-field blur of the background, exposure, contrast, blur and sensor noise; "
+                "scenes mirrored at random each epoch. Real photos are never used for training.",
                 "scenes": args.scenes,
                 "scene_size": args.size,
                 "face_sides_px": [recipe.min_face, recipe.largest_face],
@@ -302,21 +354,25 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
                 "class_sampling": "frequency ** 0.7 (mild rebalancing, helps disgust)",
                 "label_smoothing": 0.1,
                 "class_targets": "every positive anchor, and (class only, weights summing to one per face and "
-                                 "anchor) the other cells in the middle half of the face",
+                "anchor) the other cells in the middle half of the face",
                 "anchors": "k-means (1 - IoU) on the training face sizes",
                 "box_convention": f"label box = MTCNN's median box on FER crops, {list(scenes.CROP_TO_FACE)} "
-                                  "(x0, y0, w, h as fractions of the pasted crop; python -m training.yolo3 calibrate)",
+                "(x0, y0, w, h as fractions of the pasted crop; python -m training.yolo3 calibrate)",
             },
             "epochs": state_epochs,
             "time_budget_s": args.time_budget or None,
             "batch": args.batch,
             "optimizer": f"AdamW lr {args.lr} cosine with warmup (over steps, or over the time budget per epoch), "
-                         "weight decay 5e-4, clipnorm 10",
+            "weight decay 5e-4, clipnorm 10",
             "wall_time_s": round(wall_s, 1),
             "backbone_pretraining": backbone,
             "continued_from": continued_from,
-            "total_wall_time_s": round(wall_s + (backbone or {}).get("wall_seconds", 0.0)
-                                       + (continued_from or {}).get("total_wall_time_s", 0.0), 1),
+            "total_wall_time_s": round(
+                wall_s
+                + (backbone or {}).get("wall_seconds", 0.0)
+                + (continued_from or {}).get("total_wall_time_s", 0.0),
+                1,
+            ),
             "scene_generation_s": round(gen_s, 1),
             "hardware": _hardware(),
             "history": history[-3:],
@@ -326,8 +382,23 @@ def make_card(args, recipe: scenes.Recipe, anchors: np.ndarray, wall_s: float, g
 
 
 def state_args(args) -> dict:
-    keys = ("epochs", "time_budget", "scenes", "val_scenes", "size", "max_face", "photo_backgrounds", "bald_heads", "batch", "lr",
-            "width", "seed", "serve_size", "confidence", "pretrain_epochs" if args.pretrain_epochs else "backbone",
-            "init_from")
+    keys = (
+        "epochs",
+        "time_budget",
+        "scenes",
+        "val_scenes",
+        "size",
+        "max_face",
+        "photo_backgrounds",
+        "bald_heads",
+        "batch",
+        "lr",
+        "width",
+        "seed",
+        "serve_size",
+        "confidence",
+        "pretrain_epochs" if args.pretrain_epochs else "backbone",
+        "init_from",
+    )
     chosen = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     return {**chosen, "redraw_scenes": ""} if args.redraw_scenes else chosen

@@ -66,7 +66,10 @@ def history_api(request: flask.Request, settings: Settings) -> dict:
     try:
         active = services.get(settings).store
         if request.method == "DELETE":
-            if args.get("all") == "true":
+            if "all" in args:
+                # One spelling only: `all=1` or `all=yes` deleting everything, or nothing, would surprise someone.
+                if args["all"] != "true":
+                    raise ApiError(400, "invalid_query", "to delete every prediction, send all=true")
                 return {"deleted": store.delete_all_history(active, uid)}
             if not store.delete_history(active, uid, args.get("id")):
                 raise _not_found()

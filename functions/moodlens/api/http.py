@@ -79,9 +79,11 @@ def http_endpoint(*methods: str) -> Callable[[Handler], Callable[[flask.Request]
                 log.error("refusing %s: invalid setting %s", handler.__name__, error)
                 return error_body(503, "misconfigured", f"server misconfigured: {error.variable}: {error.reason}")
             headers = _cors_headers(request, settings, methods)
+            # HEAD is GET without the body (werkzeug drops it), wherever GET is allowed.
+            method = "GET" if request.method == "HEAD" else request.method
             if request.method == "OPTIONS":
                 response = flask.Response(status=204)
-            elif request.method not in methods:
+            elif method not in methods:
                 response = error_body(405, "method_not_allowed", "method not allowed")
                 response.headers["Allow"] = ", ".join(methods + ("OPTIONS",))
             else:
@@ -108,12 +110,21 @@ def read_body(request: flask.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise image_error(413)
     chunks, size = [], 0
-    while chunk := request.stream.read(1 << 16):
+    while chunk := _read_chunk(request):
         size += len(chunk)
         if size > limit:
             raise image_error(413)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _read_chunk(request: flask.Request) -> bytes:
+    try:
+        return request.stream.read(1 << 16)
+    except Exception:
+        # Whatever the server's body reader raises (gunicorn's InvalidChunkSize, a client gone mid-body) is a broken
+        # request, the caller's fault: a 400, never a 500.
+        raise parse_error() from None
 
 
 def read_json_object(request: flask.Request, settings: Settings) -> dict:
@@ -123,9 +134,21 @@ def read_json_object(request: flask.Request, settings: Settings) -> dict:
         raise parse_error() from None
     if not isinstance(payload, dict):
         raise parse_error()
+    try:
+        # JSON may spell lone surrogates ("\ud800"), which no UTF-8 store or answer can hold.
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise parse_error() from None
     return payload
 
 
 def bearer_token(request: flask.Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    """The token of `Authorization: Bearer <token>`; None without the header. Any other Authorization header is
+    refused (401) rather than taken as anonymous, so a caller with a broken client learns it at once."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or " " in token.strip():
+        raise ApiError(401, "invalid_token", "invalid or expired token, sign in again")
+    return token.strip()

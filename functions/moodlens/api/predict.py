@@ -11,6 +11,9 @@ from moodlens.modelcard import ModelCard
 from moodlens.predict import catalog, image_io, pipeline
 from moodlens.settings import Settings
 
+# The stored original is re-encoded once; a high quality keeps it close to what was uploaded.
+ORIGINAL_QUALITY = 92
+
 
 @http_endpoint("POST")
 def predict_api(request: flask.Request, settings: Settings) -> dict:
@@ -47,16 +50,17 @@ def _predict_and_save(request: flask.Request, settings: Settings, with_crops: bo
     result = answer(prediction, settings.face_crop_side if with_crops else None)
     if uid is not None:
         faces = [_face_answer(prediction, face, None) for face in prediction.faces]
+        original = stored_original(prediction)
         result["id"] = save_prediction(
-            settings,
-            uid,
-            payload.get("img_name"),
-            prediction.model,
-            faces,
-            prediction.source,
-            prediction.annotated_jpeg,
+            settings, uid, payload.get("img_name"), prediction.model, faces, original, prediction.annotated_jpeg
         )
     return result
+
+
+def stored_original(prediction: pipeline.Prediction) -> bytes:
+    """The photo as history keeps it: re-encoded from the decoded pixels, upright, so no metadata (EXIF GPS, camera
+    serials) and nothing smuggled after the image data (OWASP's file upload rule) is stored or served back."""
+    return image_io.jpeg_bytes(prediction.image, ORIGINAL_QUALITY)
 
 
 def _predict(request: flask.Request, settings: Settings) -> tuple[dict, pipeline.Prediction]:
@@ -81,6 +85,7 @@ def answer(prediction: pipeline.Prediction, crop_side: int | None) -> dict:
         assert prediction.annotated_jpeg is not None
         result["image"] = base64.b64encode(prediction.annotated_jpeg).decode("ascii")
         result["faces"] = [_face_answer(prediction, face, crop_side) for face in prediction.faces]
+        result["faces_truncated"] = prediction.faces_truncated
     result["timings_ms"] = prediction.timings_ms
     return result
 

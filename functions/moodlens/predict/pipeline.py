@@ -21,11 +21,11 @@ from moodlens.settings import Settings
 @dataclass
 class Prediction:
     card: ModelCard  # the model that actually ran, whatever was asked for
-    source: bytes  # the photo as uploaded
     image: Image.Image  # upright RGB
     faces: list[Face]
     annotated: Image.Image | None  # None when no face was found
     jpeg_quality: int
+    faces_truncated: bool = False  # more faces were found than settings.max_faces; the largest were kept
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -68,11 +68,20 @@ def run(source: bytes, card: ModelCard, settings: Settings) -> Prediction:
     image = image_io.decode(source, settings.max_image_pixels)
     clock.lap("decode")
     finder = finder_for(card, settings.detect_max_side, settings.min_face_confidence)
-    faces = finder.detect(np.asarray(image))
+    faces, truncated = largest(finder.detect(np.asarray(image)), settings.max_faces)
     clock.lap("detect")
     if finder.classifies_separately:
         finder.classify(faces)
         clock.lap("classify")
     annotated = annotate.draw(image, faces, card.classes, settings.annotated_max_side) if faces else None
     clock.lap("annotate")
-    return Prediction(card, source, image, faces, annotated, settings.jpeg_quality, clock.total())
+    return Prediction(card, image, faces, annotated, settings.jpeg_quality, truncated, clock.total())
+
+
+def largest(faces: list[Face], limit: int) -> tuple[list[Face], bool]:
+    """The `limit` largest faces in their original order, and whether any were dropped: a crowd would otherwise
+    cost seconds and megabytes of answer for faces too small to read (the big cloud APIs cap at 100 too)."""
+    if len(faces) <= limit:
+        return faces, False
+    keep = set(sorted(range(len(faces)), key=lambda i: -faces[i].box[2] * faces[i].box[3])[:limit])
+    return [face for i, face in enumerate(faces) if i in keep], True
