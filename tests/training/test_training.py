@@ -113,25 +113,15 @@ def test_evaluation_on_val_reproduces_the_cards_headline(name, accuracy):
     assert summary["accuracy"] == load_card(name).accuracy == accuracy
 
 
+# One epoch on 256 faces: enough to prove the command trains, exports and continues.
+SMOKE = ["--epochs", "1", "--limit", "256", "--batch-size", "64"]
+
+
 def test_training_smoke_run_produces_a_model_that_loads_and_can_be_continued(tmp_path):
     import keras
 
     models = tmp_path / "models"
-    first = train_main(
-        [
-            "mobilenetv2",
-            "--epochs",
-            "1",
-            "--limit",
-            "256",
-            "--batch-size",
-            "64",
-            "--out",
-            str(models),
-            "--checkpoint-dir",
-            str(tmp_path / "checkpoints"),
-        ]
-    )
+    first = train_main(["mobilenetv2", *SMOKE, "--out", str(models), "--checkpoint-dir", str(tmp_path / "checkpoints")])
     model = keras.saving.load_model(models / "mobilenetv2.keras")
     assert model.predict(np.zeros((2, 48, 48, 1), np.float32), verbose=0).shape == (2, 7)
     assert read_card(models / "mobilenetv2.json").raw["training"]["epochs"] == 1
@@ -139,23 +129,8 @@ def test_training_smoke_run_produces_a_model_that_loads_and_can_be_continued(tmp
 
     # A warm restart from the shipped file, in mixed precision, still ships float32 and keeps the first record.
     second = train_main(
-        [
-            "mobilenetv2",
-            "--epochs",
-            "1",
-            "--limit",
-            "256",
-            "--batch-size",
-            "64",
-            "--init-from",
-            str(models / "mobilenetv2.keras"),
-            "--dtype-policy",
-            "mixed_bfloat16",
-            "--out",
-            str(models),
-            "--checkpoint-dir",
-            str(tmp_path / "continued"),
-        ]
+        ["mobilenetv2", *SMOKE, "--init-from", str(models / "mobilenetv2.keras"), "--dtype-policy", "mixed_bfloat16"]
+        + ["--out", str(models), "--checkpoint-dir", str(tmp_path / "continued")]
     )
     assert second["training"]["continued_from"] == first["training"]
     assert second["training"]["wall_seconds"] > first["training"]["wall_seconds"]

@@ -2,6 +2,7 @@
 synthetic scenes they draw."""
 
 import json
+import shlex
 import zipfile
 from argparse import Namespace
 
@@ -22,41 +23,12 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
     from training.yolo3 import train
 
     args = cli.parse(
-        [
-            "train",
-            "--epochs",
-            "1",
-            "--scenes",
-            "24",
-            "--val-scenes",
-            "8",
-            "--size",
-            "128",
-            "--max-face",
-            "90",
-            "--batch",
-            "8",
-            "--width",
-            "0.5",
-            "--seed",
-            "3",
-            "--serve-size",
-            "128",
-            "--confidence",
-            "0.3",
-            "--photo-backgrounds",
-            "0.5",
-            "--bald-heads",
-            "0.3",
-            "--fer-dir",
-            str(fer_dir()),
-            "--out",
-            str(tmp_path / "out"),
-            "--checkpoint-dir",
-            str(tmp_path / "ckpt"),
-            "--workers",
-            "1",
-        ]
+        shlex.split(
+            f"train --epochs 1 --scenes 24 --val-scenes 8 --size 128 --max-face 90 --batch 8 --width "
+            f"0.5 --seed 3 --serve-size 128 --confidence 0.3 --photo-backgrounds 0.5 --bald-heads 0.3 "
+            f"--fer-dir {fer_dir()} --out {tmp_path / 'out'} --checkpoint-dir "
+            f"{tmp_path / 'ckpt'} --workers 1"
+        )
     )
     train.train(args)
     args.epochs = 2
@@ -81,29 +53,11 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
 
     # A further cycle from the exported detector keeps its anchors and its earlier training record.
     again = cli.parse(
-        [
-            "train",
-            "--epochs",
-            "1",
-            "--scenes",
-            "16",
-            "--val-scenes",
-            "4",
-            "--size",
-            "128",
-            "--batch",
-            "8",
-            "--init-from",
-            str(weights),
-            "--fer-dir",
-            str(fer_dir()),
-            "--out",
-            str(tmp_path / "again"),
-            "--checkpoint-dir",
-            str(tmp_path / "ckpt-again"),
-            "--workers",
-            "1",
-        ]
+        shlex.split(
+            f"train --epochs 1 --scenes 16 --val-scenes 4 --size 128 --batch 8 --init-from "
+            f"{weights} --fer-dir {fer_dir()} --out {tmp_path / 'again'} "
+            f"--checkpoint-dir {tmp_path / 'ckpt-again'} --workers 1"
+        )
     )
     continued = train.train(again)
     assert continued["anchors"] == card["anchors"]
@@ -148,34 +102,11 @@ def test_pretrained_backbone_is_what_the_detector_starts_from(tmp_path):
 
     # The one-command form finds the finished first stage, trains from it and records both stages.
     cli.main(
-        [
-            "train",
-            "--pretrain-epochs",
-            "1",
-            "--epochs",
-            "2",
-            "--redraw-scenes",
-            "--scenes",
-            "16",
-            "--val-scenes",
-            "4",
-            "--size",
-            "96",
-            "--max-face",
-            "60",
-            "--batch",
-            "8",
-            "--width",
-            "0.5",
-            "--workers",
-            "1",
-            "--fer-dir",
-            str(fer_dir()),
-            "--out",
-            str(tmp_path / "out"),
-            "--checkpoint-dir",
-            str(tmp_path / "ckpt"),
-        ]
+        shlex.split(
+            f"train --pretrain-epochs 1 --epochs 2 --redraw-scenes --scenes 16 --val-scenes 4 --size "
+            f"96 --max-face 60 --batch 8 --width 0.5 --workers 1 --fer-dir {fer_dir()} --out "
+            f"{tmp_path / 'out'} --checkpoint-dir {tmp_path / 'ckpt'}"
+        )
     )
     card = json.loads((tmp_path / "out" / "yolo3.json").read_text())
     assert card["training"]["backbone_pretraining"]["val_accuracy"] == record["val_accuracy"]
