@@ -18,6 +18,7 @@ from moodlens.modelcard import (
     write_card,
 )
 from moodlens.ops import iou, nms, softmax
+from moodlens.predict.annotate import COLOURS
 from moodlens.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -27,6 +28,12 @@ MODELS = Settings().models_dir
 
 def test_the_emotions_are_fer2013s_order():
     assert EMOTIONS == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+def test_the_palette_the_pages_and_the_annotator_share_lists_the_emotions_in_order():
+    # The pages take their list of emotions from this file's keys.
+    assert tuple(COLOURS) == EMOTIONS
+    assert all(len(colour) == 7 and colour.startswith("#") for colour in COLOURS.values())
 
 
 @pytest.mark.parametrize(

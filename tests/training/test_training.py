@@ -13,6 +13,8 @@ from training.evaluate import main as evaluate_main
 from training.train import WARMUP_EPOCHS, CosineWithWarmup, parse_args
 from training.train import main as train_main
 
+pytestmark = pytest.mark.training
+
 CLASSIFIERS = ("inception-resnet", "mobilenetv2")
 VAL_FACES = 3589  # FER2013 PublicTest
 

@@ -2,7 +2,8 @@
 import palette from "../../../functions/moodlens/palette.json";
 import { formatPercent, h, jpegSrc } from "./dom.js";
 
-export const EMOTIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"];
+// palette.json lists the emotions in the model cards' class order (a test holds it to moodlens.modelcard.EMOTIONS).
+export const EMOTIONS = Object.keys(palette);
 
 // The annotator that draws boxes into the returned JPEG reads the same file, so a face has one colour on the photo
 // and on the page. Both draw label text in black on these colours: each keeps black at 4.5:1 or more (WCAG AA).
