@@ -51,3 +51,33 @@ def test_unknown_paths_answer_json(site):
     reply = site.get("/no/such/page")
     assert reply.status_code == 404 and reply.get_json() == {"error": "not found", "code": "not_found"}
     assert site.get("/../functions/main.py").status_code == 404
+
+
+def test_pages_carry_security_headers(site):
+    reply = site.get("/")
+    policy = reply.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert reply.headers["X-Frame-Options"] == "DENY"
+    assert reply.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert reply.headers["Permissions-Policy"].startswith("camera=()")
+
+
+def test_only_the_camera_page_may_use_the_camera(tmp_path):
+    (tmp_path / "camera.html").write_text("<h1>camera</h1>")
+    reply = server_app.create_app(tmp_path).test_client().get("/camera.html")
+    assert reply.headers["Permissions-Policy"].startswith("camera=(self)")
+
+
+def test_page_sources_and_source_maps_are_not_served(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "upload.js").write_text("// source")
+    (tmp_path / "app.js.map").write_text("{}")
+    client = server_app.create_app(tmp_path).test_client()
+    assert client.get("/src/upload.js").status_code == 404
+    assert client.get("/app.js.map").status_code == 404
+
+
+def test_api_answers_are_not_sniffed_or_framed(site):
+    reply = site.post("/predict_api", data=b"not json")
+    assert reply.headers["X-Content-Type-Options"] == "nosniff" and reply.headers["X-Frame-Options"] == "DENY"

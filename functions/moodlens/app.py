@@ -28,12 +28,46 @@ def create_app(hosting_dir: Path | None = None) -> flask.Flask:
     if hosting_dir.is_dir():
 
         def hosting_file(path: str):
-            return flask.send_from_directory(hosting_dir, path)
+            # The page sources and source maps stay on the developer's machine: only what the pages run is served.
+            if path.startswith("src/") or path.endswith(".map"):
+                flask.abort(404)
+            response = flask.send_from_directory(hosting_dir, path)
+            response.headers.update(page_headers(path, _auth_emulator()))
+            return response
 
         app.add_url_rule("/", "hosting", hosting_file, defaults={"path": "index.html"})
         app.add_url_rule("/<path:path>", "hosting", hosting_file)
     app.register_error_handler(HTTPException, _json_error)
     return app
+
+
+# Firebase Auth's endpoints, which the pages call in firebase mode; nothing else comes from elsewhere.
+FIREBASE_AUTH_ORIGINS = ("https://identitytoolkit.googleapis.com", "https://securetoken.googleapis.com")
+
+
+def page_headers(path: str, auth_emulator: str | None = None) -> dict[str, str]:
+    """Security headers of a page or asset; firebase.json sends the same ones from Firebase Hosting (a test holds
+    them together). The camera page alone may use the camera."""
+    connect = " ".join(("'self'", *FIREBASE_AUTH_ORIGINS, *([auth_emulator] if auth_emulator else [])))
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        f"connect-src {connect}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "Permissions-Policy": f"camera=({'self' if path == 'camera.html' else ''}), microphone=(), geolocation=()",
+    }
+
+
+def _auth_emulator() -> str | None:
+    try:
+        host = get_settings().auth_emulator_host
+    except SettingsError:
+        return None
+    return f"http://{host}" if host else None
 
 
 def _hosting_dir() -> Path:

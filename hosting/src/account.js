@@ -49,7 +49,7 @@ form.addEventListener("submit", async (event) => {
   const email = $("#email").value.trim();
   const password = $("#password").value;
   if (!email || !$("#email").checkValidity()) return setMessage(message, INVALID_EMAIL);
-  if (password.length < 8) return setMessage(message, PASSWORD_TOO_SHORT);
+  if (password.length < 10) return setMessage(message, PASSWORD_TOO_SHORT);
   submit.disabled = true;
   submit.textContent = MODES[mode].busy;
   setMessage(message, "");

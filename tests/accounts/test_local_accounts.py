@@ -113,3 +113,23 @@ def test_firebase_mode_has_no_local_accounts(firebase_backend, client):
             assert response.status_code == 404 and "Firebase" in response.get_json()["error"]
     finally:
         services.use(None)
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["password", "12345678", " " * 10, "passwordpassword", "qwertyuiop", "aaaaaaaaaaaa", "iloveyou123", "nine char"],
+)
+def test_common_or_short_passwords_are_refused(local, client, password):
+    response = client.post("/auth_signup_api", json={"email": "pat@example.com", "password": password})
+    assert response.status_code == 400 and response.get_json()["code"] == "invalid_password"
+
+
+def test_a_password_made_of_the_email_is_refused(local, client):
+    response = client.post("/auth_signup_api", json={"email": "zanzibar77@example.com", "password": "zanzibar77!"})
+    assert response.status_code == 400 and response.get_json()["code"] == "invalid_password"
+
+
+@pytest.mark.parametrize("email", ["a\x00b@example.com", "ab@exa\x01mple.com", "a b@example.com", "ab@example"])
+def test_emails_with_control_characters_or_no_domain_are_refused(local, client, email):
+    response = client.post("/auth_signup_api", json={"email": email, "password": "long enough password"})
+    assert (response.status_code, response.get_json()["code"]) == (400, "invalid_email")

@@ -2,6 +2,7 @@
 
 import base64
 import resource
+import struct
 
 import pytest
 from PIL import Image
@@ -90,6 +91,37 @@ def test_decompression_bomb_is_refused_before_decoding(side):
         image_io.decode(bomb, MAX_PIXELS)
     # Decoding would take side*side bytes at least (400 MB or 64 MB); ru_maxrss is in KiB.
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 32 * 1024
+
+
+def _gif_with_a_huge_screen() -> bytes:
+    """A 29-byte GIF whose logical screen is 7000x7000 (49 Mpx, under the pixel limit) around a 1x1 image."""
+    screen = b"GIF89a" + struct.pack("<HH", 7000, 7000) + b"\x00\x00\x00"
+    return screen + b"\x2c" + struct.pack("<HHHH", 0, 0, 1, 1) + b"\x00\x02\x02\x44\x01\x00\x3b"
+
+
+def _jpeg_claiming_7000x7000() -> bytes:
+    """An 8x8 JPEG whose frame header says 7000x7000."""
+    jpeg = bytearray(images.encode(Image.new("RGB", (8, 8), (200, 100, 50)), "JPEG"))
+    frame = jpeg.find(b"\xff\xc0")
+    jpeg[frame + 5 : frame + 9] = struct.pack(">HH", 7000, 7000)
+    return bytes(jpeg)
+
+
+@pytest.mark.parametrize("flood", [_gif_with_a_huge_screen, _jpeg_claiming_7000x7000], ids=["gif", "jpeg"])
+def test_pixel_floods_under_the_pixel_limit_are_refused_before_decoding(flood):
+    data = flood()
+    assert len(data) < 1000
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(image_io.ImageRejected, match="pixel flood"):
+        image_io.decode(data, MAX_PIXELS)
+    # Decoding 7000x7000 would allocate 49 MB at least (147 MB as RGB); ru_maxrss is in KiB.
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 32 * 1024
+
+
+def test_a_large_photo_with_plausible_bytes_still_decodes():
+    noisy = Image.effect_noise((1200, 1000), 40).convert("RGB")
+    data = images.encode(noisy, "JPEG")
+    assert image_io.decode(data, MAX_PIXELS).size == (1200, 1000)
 
 
 def test_fit_within_keeps_small_and_shrinks_large():

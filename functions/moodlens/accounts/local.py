@@ -9,6 +9,7 @@ from pathlib import Path
 from moodlens import sqlite
 from moodlens.accounts import passwords
 from moodlens.accounts.errors import AccountError, InvalidToken
+from moodlens.accounts.limits import RateLimiter
 from moodlens.accounts.tokens import TokenSigner
 from moodlens.accounts.uid import is_valid_uid
 
@@ -32,14 +33,21 @@ class LocalAccounts:
     def __init__(self, db_path: Path, signer: TokenSigner):
         self.db_path = db_path
         self.signer = signer
+        # Per client address: guessing across many accounts, or making accounts in bulk.
+        self.sign_ins_per_address = RateLimiter(30, 300)
+        self.sign_ups_per_address = RateLimiter(10, 600)
+        # Per account: wrong passwords for one e-mail, from however many addresses.
+        self.failures_per_account = RateLimiter(10, 900)
         sqlite.create(db_path, _SCHEMA)
         # Unknown e-mails still cost one verification, so timing does not tell which accounts exist.
         self._dummy_hash = passwords.hash_password(secrets.token_hex(16))
 
-    def sign_up(self, email: object, password: object) -> dict:
+    def sign_up(self, email: object, password: object, client: str) -> dict:
+        """Raises AccountError, or limits.RateLimited past the sign-ups one address may make."""
         email = passwords.checked_email(email)
-        passwords.check_password(password)
+        passwords.check_password(password, email)
         assert isinstance(password, str)
+        self.sign_ups_per_address.hit(client)
         uid = uuid.uuid4().hex
         with sqlite.connect(self.db_path) as conn:
             inserted = conn.execute(
@@ -50,15 +58,21 @@ class LocalAccounts:
             raise AccountError(409, "email_taken", "an account with this email already exists")
         return self.signer.issue(uid, email)
 
-    def sign_in(self, email: object, password: object) -> dict:
+    def sign_in(self, email: object, password: object, client: str) -> dict:
+        """Raises AccountError, or limits.RateLimited past the attempts of one address or the failures of one
+        account."""
         if not isinstance(email, str) or not isinstance(password, str) or len(password) > passwords.PASSWORD_MAX:
             raise _wrong_credentials()
+        account = email.strip().lower()
+        self.failures_per_account.check(account)
+        self.sign_ins_per_address.hit(client)
         with sqlite.connect(self.db_path) as conn:
             row: sqlite3.Row | None = conn.execute(
                 "SELECT uid, email, password_hash FROM users WHERE email = ?", (email.strip(),)
             ).fetchone()
         matches = passwords.password_matches(row["password_hash"] if row else self._dummy_hash, password)
         if row is None or not matches:
+            self.failures_per_account.record(account)
             raise _wrong_credentials()
         return self.signer.issue(row["uid"], row["email"])
 

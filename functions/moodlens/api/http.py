@@ -18,11 +18,12 @@ class ApiError(Exception):
     `message` is the contract's English text (clients match it); `code` is stable and machine-readable, and is
     what the pages key their own wording on."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 def parse_error() -> ApiError:
@@ -91,11 +92,14 @@ def http_endpoint(*methods: str) -> Callable[[Handler], Callable[[flask.Request]
                     response = json_response(handler(request, settings))
                 except ApiError as error:
                     response = error_body(error.status, error.code, error.message)
+                    response.headers.update(error.headers)
                 except Exception:
                     # A bug must still answer JSON; the traceback goes to the log, never to the client.
                     log.exception("unhandled error in %s", handler.__name__)
                     response = error_body(500, "internal", "internal error")
             response.headers.update(headers)
+            # A JSON answer is never to be sniffed into HTML or framed.
+            response.headers.update({"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"})
             return response
 
         return endpoint

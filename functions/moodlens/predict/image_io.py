@@ -4,6 +4,7 @@ import base64
 import binascii
 import io
 import re
+import threading
 import warnings
 
 from PIL import Image, ImageOps
@@ -16,6 +17,17 @@ _DATA_URL = re.compile(r"^data:[\w.+/-]*(;[\w.+=-]*)*;base64,", re.IGNORECASE)
 # decode() refuses photos past its own pixel limit from the header; Pillow's warning on large ones would only repeat
 # that, and its DecompressionBombError (far larger photos) ends in the same refusal.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+# Photos compress to well under a byte per 1,000 pixels only when they are flat colour: a 37-byte GIF or an 8x8 JPEG
+# whose header says 7000x7000 would otherwise make the decoder allocate gigabytes for nothing. Small images are
+# exempt: a tiny flat PNG costs nothing to decode.
+FREE_PIXELS = 1_000_000
+MAX_PIXELS_PER_BYTE = 1000
+# Decoding a large photo holds hundreds of MB for a moment: at most two at once per process, so a burst of large
+# uploads queues instead of multiplying the peak.
+HEAVY_PIXELS = 12_000_000
+_heavy_decodes = threading.BoundedSemaphore(2)
 
 
 class ImageRejected(Exception):
@@ -35,14 +47,21 @@ def base64_payload(text: str, max_bytes: int) -> bytes:
 
 
 def decode(data: bytes, max_pixels: int) -> Image.Image:
-    """An RGB image, rotated as its EXIF orientation says; refused before decoding past max_pixels."""
+    """An RGB image, rotated as its EXIF orientation says; refused before decoding past max_pixels, or when its
+    header promises far more pixels than its bytes can plausibly hold (a pixel flood)."""
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
         # Only the header has been read so far: refuse bombs before the pixels are decoded.
         width, height = image.size
         if width * height > max_pixels or width < 1 or height < 1:
             raise ImageRejected(f"{width}x{height} exceeds the pixel limit")
-        image.load()
+        if width * height > FREE_PIXELS and width * height > len(data) * MAX_PIXELS_PER_BYTE:
+            raise ImageRejected(f"{width}x{height} from {len(data)} bytes is a pixel flood, not a photo")
+        if width * height > HEAVY_PIXELS:
+            with _heavy_decodes:
+                image.load()
+        else:
+            image.load()
     except ImageRejected:
         raise
     except Image.DecompressionBombError as error:

@@ -4,6 +4,8 @@ export function h(tag, attrs = {}, ...children) {
   for (const [key, value] of Object.entries(attrs)) {
     if (value == null || value === false) continue;
     if (key === "class") el.className = value;
+    // Through the CSSOM: the Content-Security-Policy refuses style attributes written as markup.
+    else if (key === "style") el.style.cssText = value;
     else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, value === true ? "" : value);
   }

@@ -5,7 +5,7 @@ const asSentence = (text) => text.charAt(0).toUpperCase() + text.slice(1) + ".";
 
 export const IMAGE_MESSAGE = "We couldn't read that file as a photo. Choose a JPEG, PNG or WebP image.";
 export const INVALID_EMAIL = "Enter a valid email address.";
-export const PASSWORD_TOO_SHORT = "The password needs at least 8 characters.";
+export const PASSWORD_TOO_SHORT = "The password needs at least 10 characters.";
 export const UNREACHABLE = "Can't reach the server. Check your connection and try again.";
 export const UNREADABLE_ANSWER = "The server sent an answer the app could not read. Try again.";
 export const FILE_UNREADABLE = "That file could not be read. Choose it again.";
