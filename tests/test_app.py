@@ -1,5 +1,7 @@
 """moodlens.app: every endpoint at its path, the pages at /, JSON for everything else."""
 
+import json
+
 import pytest
 
 import main
@@ -81,3 +83,12 @@ def test_page_sources_and_source_maps_are_not_served(tmp_path):
 def test_api_answers_are_not_sniffed_or_framed(site):
     reply = site.post("/predict_api", data=b"not json")
     assert reply.headers["X-Content-Type-Options"] == "nosniff" and reply.headers["X-Frame-Options"] == "DENY"
+
+
+def test_firebase_hosting_sends_the_same_security_headers(repo_root):
+    """firebase.json's headers for Firebase Hosting equal what the local server sends (Hosting: last match wins)."""
+    rules = json.loads((repo_root / "firebase.json").read_text())["hosting"]["headers"]
+    sent = {rule["source"]: {h["key"]: h["value"] for h in rule["headers"]} for rule in rules}
+    assert sent["**"] == server_app.page_headers("index.html")
+    assert sent["/camera.html"] == {"Permissions-Policy": server_app.page_headers("camera.html")["Permissions-Policy"]}
+    assert [rule["source"] for rule in rules] == ["**", "/camera.html"]

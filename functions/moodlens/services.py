@@ -21,6 +21,8 @@ class Verifier(Protocol):
         """The caller's uid; raises accounts.errors.InvalidToken or AuthUnavailable."""
         ...
 
+    def delete_account(self, uid: str) -> None: ...
+
 
 @dataclass
 class Services:

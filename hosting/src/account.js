@@ -1,4 +1,5 @@
 // Sign in / create account. The same form serves local accounts and Firebase Auth (session.js decides).
+import { api } from "./lib/api.js";
 import { $, setMessage, show } from "./lib/dom.js";
 import { renderHeader } from "./lib/layout.js";
 import { INVALID_EMAIL, PASSWORD_TOO_SHORT } from "./lib/messages.js";
@@ -43,6 +44,18 @@ function showUser(user) {
 $("#tab-signin").addEventListener("click", () => setMode("signin"));
 $("#tab-signup").addEventListener("click", () => setMode("signup"));
 $("#sign-out").addEventListener("click", () => session.signOut());
+$("#delete-account").addEventListener("click", () => $("#confirm-delete-account").showModal());
+$("#confirm-delete-account").addEventListener("close", async () => {
+  if ($("#confirm-delete-account").returnValue !== "confirm") return;
+  try {
+    const { deleted } = await api("/account_api", { method: "DELETE", auth: true });
+    await session.forget();
+    setMessage(message, `Your account and ${deleted} saved ${deleted === 1 ? "prediction" : "predictions"} were deleted.`,
+      "success");
+  } catch (error) {
+    setMessage($("#account-message"), error.message);
+  }
+});
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -38,8 +38,14 @@ def bare_path(tmp_path: Path, tools: dict[str, str] | None = None) -> str:
 def run_deploy(args: list[str], path: str, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
     """scripts/deploy ARGS with only `path` on PATH and no MOODLENS_* variable."""
     environ = {"PATH": path, "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8", **(env or {})}
-    return subprocess.run(["/bin/bash", str(REPO_ROOT / "scripts" / "deploy"), *args], env=environ, text=True,
-                          capture_output=True, timeout=timeout, cwd=REPO_ROOT)
+    return subprocess.run(
+        ["/bin/bash", str(REPO_ROOT / "scripts" / "deploy"), *args],
+        env=environ,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        cwd=REPO_ROOT,
+    )
 
 
 def commands(stdout: str) -> list[list[str]]:
@@ -69,11 +75,14 @@ def pytest_terminal_summary(terminalreporter):
     if folder:
         write(f"deploy folder: {folder['files']} files, {folder['mib']} MiB")
     if venv:
-        write(f"venv from its requirements.txt: {venv['mib']} MiB, installed in {venv['install_s']} s "
-              f"({venv['python']})")
+        write(
+            f"venv from its requirements.txt: {venv['mib']} MiB, installed in {venv['install_s']} s ({venv['python']})"
+        )
     for name, row in MEASURED.get("functions", {}).items():
-        write(f"{name:22s} up {row['up_s']:6.2f} s   cold start (start -> first answer) {row['cold_start_s']:6.2f} s"
-              f"   peak RSS {row.get('peak_rss_mib', '?')} MiB   first call: {row['first_call']}")
+        write(
+            f"{name:22s} up {row['up_s']:6.2f} s   cold start (start -> first answer) {row['cold_start_s']:6.2f} s"
+            f"   peak RSS {row.get('peak_rss_mib', '?')} MiB   first call: {row['first_call']}"
+        )
     if MEASURED.get("written_to"):
         write(f"written to {MEASURED['written_to']}")
 
@@ -82,7 +91,9 @@ def pytest_terminal_summary(terminalreporter):
 def measurements(tmp_path_factory):
     yield MEASURED
     if MEASURED:
-        path = Path(os.environ.get("MOODLENS_DEPLOY_MEASUREMENTS") or tmp_path_factory.getbasetemp()
-                    / "deploy-measurements.json")
+        path = Path(
+            os.environ.get("MOODLENS_DEPLOY_MEASUREMENTS")
+            or tmp_path_factory.getbasetemp() / "deploy-measurements.json"
+        )
         MEASURED["written_to"] = str(path)
         path.write_text(json.dumps(MEASURED, indent=2) + "\n")

@@ -19,9 +19,10 @@ DEPLOYED = {
     "models-api": "models_api",
     "history-api": "history_api",
     "auth-config-api": "auth_config_api",
+    "account-api": "account_api",
 }
 # Local accounts cannot work on Cloud Functions (the backend there must be firebase): never deployed.
-LOCAL_ONLY = {"auth_signup_api", "auth_signin_api"}
+LOCAL_ONLY = {"auth_signup_api", "auth_signin_api", "auth_signout_api"}
 PREDICT = {"predict-api", "predict-upload-api", "predict-img-only-api"}
 FIREBASE_ONLY = "hosting,firestore:rules,firestore:indexes,storage"
 WEB_CONFIG = {
@@ -122,7 +123,10 @@ def test_functions_get_the_firebase_backend_settings(path, web_config):
         assert env["MOODLENS_STORAGE_BUCKET"] == WEB_CONFIG["storageBucket"]
         assert json.loads(env["MOODLENS_FIREBASE_WEB_CONFIG"]) == WEB_CONFIG
         assert env["MOODLENS_CORS_ORIGINS"].split(",") == [
-            f"https://{PROJECT}.web.app", f"https://{PROJECT}.firebaseapp.com", "https://moodlens.example.com"]
+            f"https://{PROJECT}.web.app",
+            f"https://{PROJECT}.firebaseapp.com",
+            "https://moodlens.example.com",
+        ]
 
 
 def test_firebase_deploy_comes_last(path):
@@ -144,7 +148,7 @@ def test_another_region_moves_functions_and_rewrites_together(path):
 
 def variant_from(stderr):
     (line,) = [line for line in stderr.splitlines() if line.startswith("# firebase.deploy.json")]
-    return json.loads(line[line.index("{"):])
+    return json.loads(line[line.index("{") :])
 
 
 def test_cloud_run_mode_is_one_service_and_every_rewrite_points_at_it(path):
@@ -175,8 +179,11 @@ def test_a_web_config_for_another_project_is_refused(path, tmp_path):
 
 def test_the_console_snippet_is_taken_as_a_web_config(path, tmp_path):
     snippet = tmp_path / "snippet.js"
-    snippet.write_text("// Your web app's Firebase configuration\nconst firebaseConfig = {\n"
-                       + "".join(f'  {key}: "{value}",\n' for key, value in WEB_CONFIG.items()) + "};\n")
+    snippet.write_text(
+        "// Your web app's Firebase configuration\nconst firebaseConfig = {\n"
+        + "".join(f'  {key}: "{value}",\n' for key, value in WEB_CONFIG.items())
+        + "};\n"
+    )
     lines, _ = dry_run(path, "--web-config", str(snippet))
     for command in gcloud_functions(lines).values():
         assert json.loads(env_vars(command)["MOODLENS_FIREBASE_WEB_CONFIG"]) == WEB_CONFIG
@@ -207,7 +214,9 @@ def recorded(log):
     return [[run[0].rsplit("/", 1)[-1], *run[1:]] for run in runs]
 
 
-@pytest.mark.parametrize("mode", [[], ["--cloud-run", "--image", "example.com/moodlens:1"]], ids=["functions", "cloud-run"])
+@pytest.mark.parametrize(
+    "mode", [[], ["--cloud-run", "--image", "example.com/moodlens:1"]], ids=["functions", "cloud-run"]
+)
 def test_a_real_run_runs_what_the_dry_run_prints(tmp_path, web_config, mode):
     log = tmp_path / "calls.log"
     tools = {name: FAKE_TOOL.format(log=log) for name in ("gcloud", "firebase")}
@@ -228,10 +237,21 @@ def test_stage_copies_what_gcloud_uploads_and_nothing_else(path, tmp_path):
     result = run_deploy(["--stage", str(staged)], path)
     assert result.returncode == 0, result.stderr
     files = {p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file()}
-    assert {"main.py", "requirements.txt", "moodlens/__init__.py", "moodlens/settings.py",
-            "moodlens/palette.json"} <= files
-    assert {"models/inception-resnet.keras", "models/mobilenetv2.keras", "models/yolo3.keras",
-            "models/inception-resnet.json", "models/mobilenetv2.json", "models/yolo3.json"} <= files
+    assert {
+        "main.py",
+        "requirements.txt",
+        "moodlens/__init__.py",
+        "moodlens/settings.py",
+        "moodlens/palette.json",
+    } <= files
+    assert {
+        "models/inception-resnet.keras",
+        "models/mobilenetv2.keras",
+        "models/yolo3.keras",
+        "models/inception-resnet.json",
+        "models/mobilenetv2.json",
+        "models/yolo3.json",
+    } <= files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc") or f.startswith("tests/")]
     assert ".gcloudignore" not in files
     for name in ("main.py", "models/yolo3.keras"):

@@ -1,5 +1,6 @@
 """Firebase Auth: the pages sign in with Google's SDK; the functions check the ID tokens they send."""
 
+import contextlib
 import time
 
 from moodlens.accounts.errors import AuthUnavailable, InvalidToken
@@ -13,13 +14,23 @@ class FirebaseAuth:
         self.app = app
 
     def verify(self, token: str) -> str:
-        from firebase_admin import auth
+        from firebase_admin import auth, exceptions
 
         try:
-            claims = auth.verify_id_token(token, app=self.app)
-        except (ValueError, auth.InvalidIdTokenError, auth.ExpiredIdTokenError) as exc:
+            # check_revoked: a deleted, disabled or signed-out-everywhere account stops at once, not when its ID
+            # token expires (up to an hour later); it costs one Auth lookup per signed-in call.
+            claims = auth.verify_id_token(token, app=self.app, check_revoked=True)
+        except (
+            ValueError,
+            auth.InvalidIdTokenError,
+            auth.ExpiredIdTokenError,
+            auth.RevokedIdTokenError,
+            auth.UserDisabledError,
+            auth.UserNotFoundError,
+        ) as exc:
             raise InvalidToken(str(exc)) from None
-        except auth.CertificateFetchError as exc:
+        except (auth.CertificateFetchError, exceptions.FirebaseError) as exc:
+            # Google's keys or the Auth service unreachable: the server's trouble, not the caller's.
             raise AuthUnavailable(str(exc)) from exc
         # Against the Auth emulator firebase-admin skips the signature and expiry checks; expiry costs nothing to
         # check again, and in production it has already passed.
@@ -28,3 +39,10 @@ class FirebaseAuth:
         if not is_valid_uid(claims["uid"]):
             raise InvalidToken("unsupported account id")
         return claims["uid"]
+
+    def delete_account(self, uid: str) -> None:
+        from firebase_admin import auth
+
+        # Already gone is fine: deleting twice is not an error.
+        with contextlib.suppress(auth.UserNotFoundError):
+            auth.delete_user(uid, app=self.app)

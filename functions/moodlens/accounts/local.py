@@ -20,6 +20,10 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL,
     created INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+    token_id TEXT PRIMARY KEY,
+    expires INTEGER NOT NULL
+);
 """
 
 
@@ -77,7 +81,32 @@ class LocalAccounts:
         return self.signer.issue(row["uid"], row["email"])
 
     def verify(self, token: str) -> str:
-        uid = self.signer.verify(token)
-        if not is_valid_uid(uid):
+        claims = self.signer.verify(token)
+        if not is_valid_uid(claims.uid):
             raise InvalidToken("unsupported account id")
-        return uid
+        # A signature is not enough: the token must not be signed out, and its account must still exist.
+        with sqlite.connect(self.db_path) as conn:
+            (live,) = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE uid = ?)"
+                " AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE token_id = ?)",
+                (claims.uid, claims.token_id),
+            ).fetchone()
+        if not live:
+            raise InvalidToken("signed out or account deleted")
+        return claims.uid
+
+    def sign_out(self, token: str) -> None:
+        """Revokes the token until it would have expired anyway (then its row is dropped)."""
+        claims = self.signer.verify(token)
+        now = int(time.time())
+        with sqlite.connect(self.db_path) as conn:
+            conn.execute("DELETE FROM revoked_tokens WHERE expires < ?", (now,))
+            conn.execute(
+                "INSERT OR IGNORE INTO revoked_tokens (token_id, expires) VALUES (?, ?)",
+                (claims.token_id, claims.expires),
+            )
+
+    def delete_account(self, uid: str) -> None:
+        """Removes the account; its tokens stop verifying with it (verify looks the account up)."""
+        with sqlite.connect(self.db_path) as conn:
+            conn.execute("DELETE FROM users WHERE uid = ?", (uid,))

@@ -4,6 +4,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import jwt
 
@@ -33,6 +34,12 @@ def load_or_create_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+class Claims(NamedTuple):
+    uid: str
+    token_id: str  # the jti claim
+    expires: int  # Unix seconds
+
+
 class TokenSigner:
     def __init__(self, secret: str, ttl_s: int):
         if len(secret) < MIN_SECRET_LENGTH:
@@ -43,7 +50,15 @@ class TokenSigner:
     def issue(self, uid: str, email: str) -> dict:
         """The session the sign-in endpoints answer: {"token", "uid", "email", "expires_at"}."""
         now = int(time.time())
-        claims = {"sub": uid, "email": email, "iss": _ISSUER, "iat": now, "exp": now + self.ttl_s}
+        # jti names this one token, so signing out can revoke it alone.
+        claims = {
+            "sub": uid,
+            "email": email,
+            "iss": _ISSUER,
+            "iat": now,
+            "exp": now + self.ttl_s,
+            "jti": secrets.token_hex(16),
+        }
         return {
             "token": jwt.encode(claims, self.secret, algorithm="HS256"),
             "uid": uid,
@@ -51,16 +66,16 @@ class TokenSigner:
             "expires_at": claims["exp"],
         }
 
-    def verify(self, token: str) -> str:
-        """The token's uid; InvalidToken when it is forged, expired or not ours."""
+    def verify(self, token: str) -> Claims:
+        """The token's claims; InvalidToken when it is forged, expired or not ours."""
         try:
             claims = jwt.decode(
                 token,
                 self.secret,
                 algorithms=["HS256"],
                 issuer=_ISSUER,
-                options={"require": ["sub", "iat", "exp", "iss"]},
+                options={"require": ["sub", "iat", "exp", "iss", "jti"]},
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None
-        return claims["sub"]
+        return Claims(str(claims["sub"]), str(claims["jti"]), int(claims["exp"]))

@@ -2,7 +2,8 @@
 
 from moodlens.api import accounts, history, predict
 
-# Every endpoint by the name it is deployed under (functions/main.py, firebase.json's rewrites).
+# Every endpoint by the name it is served under: functions/main.py's entry points, the local server's paths, and
+# (for those deployed to Cloud Functions, see deploy/functions.toml) firebase.json's rewrites.
 ENDPOINTS = {
     "predict_api": predict.predict_api,
     "predict_upload_api": predict.predict_upload_api,
@@ -12,4 +13,6 @@ ENDPOINTS = {
     "auth_config_api": accounts.auth_config_api,
     "auth_signup_api": accounts.auth_signup_api,
     "auth_signin_api": accounts.auth_signin_api,
+    "auth_signout_api": accounts.auth_signout_api,
+    "account_api": accounts.account_api,
 }

@@ -3,10 +3,11 @@
 import flask
 
 from moodlens import services
-from moodlens.accounts.errors import AccountError
+from moodlens.accounts.errors import AccountError, InvalidToken
 from moodlens.accounts.limits import RateLimited
 from moodlens.accounts.local import LocalAccounts
-from moodlens.api.http import ApiError, http_endpoint, parse_error, read_json_object
+from moodlens.api.history import delete_everything, require_user
+from moodlens.api.http import ApiError, bearer_token, http_endpoint, parse_error, read_json_object
 from moodlens.settings import Settings
 
 
@@ -29,10 +30,39 @@ def auth_signin_api(request: flask.Request, settings: Settings) -> dict:
     return _answer(lambda: accounts.sign_in(email, password, _client(request)))
 
 
-def _local_request(request: flask.Request, settings: Settings) -> tuple[LocalAccounts, str, str]:
+@http_endpoint("POST")
+def auth_signout_api(request: flask.Request, settings: Settings) -> dict:
+    """Local accounts: revokes the caller's token at once (Firebase's SDK signs out in the browser)."""
+    accounts = _local_accounts(settings)
+    token = bearer_token(request)
+    if token is None:
+        raise ApiError(401, "sign_in_required", "sign in first")
+    try:
+        accounts.sign_out(token)
+    except InvalidToken:
+        raise ApiError(401, "invalid_token", "invalid or expired token, sign in again") from None
+    return {"signed_out": True}
+
+
+@http_endpoint("DELETE")
+def account_api(request: flask.Request, settings: Settings) -> dict:
+    """Deletes the caller's account and every prediction and image it saved: {"deleted": <predictions>}."""
+    uid = require_user(request, settings)
+    active = services.get(settings)
+    deleted = delete_everything(active.store, uid)
+    active.auth.delete_account(uid)
+    return {"deleted": deleted, "account_deleted": True}
+
+
+def _local_accounts(settings: Settings) -> LocalAccounts:
     active = services.get(settings).auth
     if not isinstance(active, LocalAccounts):
         raise ApiError(404, "local_accounts_off", "local accounts are off: sign in with Firebase")
+    return active
+
+
+def _local_request(request: flask.Request, settings: Settings) -> tuple[LocalAccounts, str, str]:
+    active = _local_accounts(settings)
     payload = read_json_object(request, settings)
     if not isinstance(payload.get("email"), str) or not isinstance(payload.get("password"), str):
         raise parse_error()

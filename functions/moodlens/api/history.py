@@ -37,7 +37,7 @@ def signed_in_user(request: flask.Request, settings: Settings) -> str | None:
         raise _unavailable() from None
 
 
-def _require_user(request: flask.Request, settings: Settings) -> str:
+def require_user(request: flask.Request, settings: Settings) -> str:
     uid = signed_in_user(request, settings)
     if uid is None:
         raise ApiError(401, "sign_in_required", "sign in to see your history")
@@ -61,7 +61,7 @@ def save_prediction(
 def history_api(request: flask.Request, settings: Settings) -> dict:
     """GET: a page of my predictions, newest first (`limit`, `cursor`), or one with its images (`id`).
     DELETE: one (`id`) or all of mine (`all=true`)."""
-    uid = _require_user(request, settings)
+    uid = require_user(request, settings)
     args = request.args
     try:
         active = services.get(settings).store
@@ -70,7 +70,7 @@ def history_api(request: flask.Request, settings: Settings) -> dict:
                 # One spelling only: `all=1` or `all=yes` deleting everything, or nothing, would surprise someone.
                 if args["all"] != "true":
                     raise ApiError(400, "invalid_query", "to delete every prediction, send all=true")
-                return {"deleted": store.delete_all_history(active, uid)}
+                return {"deleted": delete_everything(active, uid)}
             if not store.delete_history(active, uid, args.get("id")):
                 raise _not_found()
             return {"deleted": 1}
@@ -85,6 +85,15 @@ def history_api(request: flask.Request, settings: Settings) -> dict:
         raise
     except Exception:  # a backend that is down answers 503 like a failed save, never a 500 with a trace
         log.exception("history backend failed")
+        raise _unavailable() from None
+
+
+def delete_everything(active: store.HistoryStore, uid: str) -> int:
+    """Every prediction and image of `uid`; a backend failure is a 503, and deleting again finishes the job."""
+    try:
+        return store.delete_all_history(active, uid)
+    except Exception:
+        log.exception("deleting the history of %s failed", uid)
         raise _unavailable() from None
 
 

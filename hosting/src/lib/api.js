@@ -9,7 +9,7 @@ export async function api(path, { auth = false, ...options } = {}) {
     return await request(path, { ...options, token });
   } catch (error) {
     // A token the server refused: forget it so the pages ask to sign in again.
-    if (error.status === 401) await session.expired();
+    if (error.status === 401) await session.forget();
     throw error;
   }
 }

@@ -40,6 +40,8 @@ const SERVER = {
   invalid_email: INVALID_EMAIL,
   invalid_password: asSentence,
   misconfigured: (text) => `The server is not configured correctly: ${text}.`,
+  rate_limited: "Too many attempts. Wait a few minutes, then try again.",
+  invalid_query: "The app sent a request the server did not understand. Reload the page and try again.",
 };
 
 /** What to tell people about a failed call: code and text from the JSON error body, either may be missing. */

@@ -49,6 +49,15 @@ function localBackend() {
       keep(await request("/auth_signup_api", { method: "POST", body: { email, password } }));
     },
     async signOut() {
+      const token = stored()?.token;
+      localStorage.removeItem(STORAGE_KEY);
+      notify(null);
+      // The server revokes the token too, so a copy of it left anywhere stops working now, not when it expires.
+      // Best effort: this browser has forgotten it either way.
+      if (token) await request("/auth_signout_api", { method: "POST", token }).catch(() => {});
+    },
+    // Forgets a token the server already refused, without asking the server to revoke it again.
+    async forget() {
       localStorage.removeItem(STORAGE_KEY);
       notify(null);
     },
@@ -72,8 +81,11 @@ export const session = {
   signIn: async (email, password) => (await backend()).signIn(email, password),
   signUp: async (email, password) => (await backend()).signUp(email, password),
   signOut: async () => (await backend()).signOut(),
-  // A token the server refused: forget it so the pages ask to sign in again.
-  expired: async () => (await backend()).signOut(),
+  // A token the server refused, or an account just deleted: forget it so the pages ask to sign in again.
+  forget: async () => {
+    const active = await backend();
+    return active.forget ? active.forget() : active.signOut();
+  },
   onChange(listener) {
     listeners.add(listener);
   },
