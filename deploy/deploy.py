@@ -15,19 +15,20 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-if sys.version_info < (3, 11):  # tomllib
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
     sys.exit("scripts/deploy needs Python 3.11 or newer: set PYTHON=/path/to/python3.11")
-
-import tomllib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "functions"
 TABLE = ROOT / "deploy" / "functions.toml"
 FIREBASE_JSON = ROOT / "firebase.json"
+# The firebase.json variant of --cloud-run or another --region: written for the deploy, removed after it.
+VARIANT = ROOT / "firebase.deploy.json"
 FIREBASE_ONLY = "hosting,firestore:rules,firestore:indexes,storage"
 # Shipped inside the folder, or the functions cannot start (checked before anything is uploaded).
 REQUIRED_FILES = ("main.py", "requirements.txt", "moodlens/__init__.py", "moodlens/settings.py")
@@ -87,8 +88,14 @@ def _size(where: str, row: dict) -> Size:
     missing = SIZE_KEYS - row.keys()
     if missing:
         raise DeployError(f"{TABLE.name} [{where}]: missing {', '.join(sorted(missing))}")
-    size = Size(int(row["memory_mib"]), float(row["cpu"]), int(row["concurrency"]), int(row["timeout_s"]),
-                int(row["min_instances"]), int(row["max_instances"]))
+    size = Size(
+        int(row["memory_mib"]),
+        float(row["cpu"]),
+        int(row["concurrency"]),
+        int(row["timeout_s"]),
+        int(row["min_instances"]),
+        int(row["max_instances"]),
+    )
     # The limits of Cloud Run, which runs every 2nd gen function.
     problems = []
     if size.concurrency > 1 and size.cpu < 1:
@@ -117,8 +124,9 @@ def load_table(path: Path = TABLE) -> Table:
         functions.append(Function(name, size))
     cloud_run = dict(raw["cloud_run"])
     service = cloud_run.pop("service")
-    return Table(raw["defaults"]["runtime"], raw["defaults"]["region"], tuple(functions), service,
-                 _size("cloud_run", cloud_run))
+    return Table(
+        raw["defaults"]["runtime"], raw["defaults"]["region"], tuple(functions), service, _size("cloud_run", cloud_run)
+    )
 
 
 # --- the source folder: what gcloud uploads, and whether it can start -------------------------------------------
@@ -145,7 +153,7 @@ def _pattern_regex(pattern: str) -> str:
             if end == -1:
                 out.append(re.escape(c))
             else:
-                body = pattern[i + 1:end]
+                body = pattern[i + 1 : end]
                 out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
                 i = end
         else:
@@ -213,9 +221,10 @@ def entry_points(main_py: Path) -> set[str]:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             if ast.unparse(node.value.func).endswith("functions_framework.http"):
                 names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.FunctionDef):
-            if any(ast.unparse(d).startswith("functions_framework.http") for d in node.decorator_list):
-                names.add(node.name)
+        elif isinstance(node, ast.FunctionDef) and any(
+            ast.unparse(d).startswith("functions_framework.http") for d in node.decorator_list
+        ):
+            names.add(node.name)
     return names
 
 
@@ -257,7 +266,7 @@ def _check_models(folder: Path, shipped: set[str]) -> list[str]:
             card = json.loads((folder / card_name).read_text())
             weights = "models/" + card["file"]
         except (ValueError, KeyError, TypeError):
-            problems.append(f"{card_name}: not a model card (JSON with a \"file\")")
+            problems.append(f'{card_name}: not a model card (JSON with a "file")')
             continue
         if weights not in shipped:
             problems.append(f"{card_name}: its weights {weights} are missing or left out by .gcloudignore")
@@ -305,8 +314,10 @@ def parse_web_config(text: str, project: str) -> dict:
         raise DeployError("the web config must be a JSON object")
     missing = [key for key in ("apiKey", "authDomain", "projectId") if not isinstance(config.get(key), str)]
     if missing:
-        raise DeployError(f"the web config lacks {', '.join(missing)} (Firebase console > Project settings > "
-                          "Your apps > Web app > SDK setup and configuration > Config)")
+        raise DeployError(
+            f"the web config lacks {', '.join(missing)} (Firebase console > Project settings > "
+            "Your apps > Web app > SDK setup and configuration > Config)"
+        )
     if config["projectId"] != project:
         raise DeployError(f"the web config is for project {config['projectId']!r}, not {project!r}")
     return config
@@ -349,25 +360,52 @@ def _cpu(cpu: float) -> str:
 
 
 def _size_flags(size: Size) -> list[str]:
-    return [f"--memory={_memory(size.memory_mib)}", f"--cpu={_cpu(size.cpu)}", f"--concurrency={size.concurrency}",
-            f"--timeout={size.timeout_s}s", f"--min-instances={size.min_instances}",
-            f"--max-instances={size.max_instances}"]
+    return [
+        f"--memory={_memory(size.memory_mib)}",
+        f"--cpu={_cpu(size.cpu)}",
+        f"--concurrency={size.concurrency}",
+        f"--timeout={size.timeout_s}s",
+        f"--min-instances={size.min_instances}",
+        f"--max-instances={size.max_instances}",
+    ]
 
 
 def function_command(table: Table, function: Function, project: str, region: str, env: dict[str, str]) -> list[str]:
     assert function.size is not None
     env = dict(env, THREADS=str(function.size.concurrency))
-    return ["gcloud", "functions", "deploy", function.service, "--gen2", f"--runtime={table.runtime}",
-            f"--project={project}", f"--region={region}", f"--source={SOURCE.relative_to(ROOT)}",
-            f"--entry-point={function.entry_point}", "--trigger-http", "--allow-unauthenticated",
-            *_size_flags(function.size), env_flag(env)]
+    return [
+        "gcloud",
+        "functions",
+        "deploy",
+        function.service,
+        "--gen2",
+        f"--runtime={table.runtime}",
+        f"--project={project}",
+        f"--region={region}",
+        f"--source={SOURCE.relative_to(ROOT)}",
+        f"--entry-point={function.entry_point}",
+        "--trigger-http",
+        "--allow-unauthenticated",
+        *_size_flags(function.size),
+        env_flag(env),
+    ]
 
 
 def cloud_run_command(table: Table, project: str, region: str, env: dict[str, str], image: str | None) -> list[str]:
     env = dict(env, THREADS=str(table.cloud_run.concurrency))
     source = f"--image={image}" if image else "--source=."
-    return ["gcloud", "run", "deploy", table.cloud_run_service, source, f"--project={project}", f"--region={region}",
-            "--allow-unauthenticated", *_size_flags(table.cloud_run), env_flag(env)]
+    return [
+        "gcloud",
+        "run",
+        "deploy",
+        table.cloud_run_service,
+        source,
+        f"--project={project}",
+        f"--region={region}",
+        "--allow-unauthenticated",
+        *_size_flags(table.cloud_run),
+        env_flag(env),
+    ]
 
 
 def firebase_binary() -> str:
@@ -398,44 +436,25 @@ def check_rewrites(config: dict, table: Table) -> list[str]:
     for function in table.functions:
         sources = by_service.pop(function.service, [])
         if function.deployed and sources != [f"/{function.entry_point}"]:
-            problems.append(f"firebase.json: want one rewrite /{function.entry_point} -> {function.service}, "
-                            f"found {sources or 'none'}")
+            problems.append(
+                f"firebase.json: want one rewrite /{function.entry_point} -> {function.service}, "
+                f"found {sources or 'none'}"
+            )
         if not function.deployed and sources:
-            problems.append(f"firebase.json: {', '.join(sources)} -> {function.service}, which is never deployed "
-                            "(local backend only): Hosting would refuse the release")
+            problems.append(
+                f"firebase.json: {', '.join(sources)} -> {function.service}, which is never deployed "
+                "(local backend only): Hosting would refuse the release"
+            )
     for service, sources in by_service.items():
         problems.append(f"firebase.json: {', '.join(sources)} -> {service!r}, which no function deploys as")
     return problems
 
 
 def firebase_variant(config: dict, service: str | None, region: str) -> dict:
-    """firebase.json with every Cloud Run rewrite sent to `service` (None: keep each) in `region`, and its paths
-    made absolute, so that it works from a file outside the repository (`firebase deploy --config FILE`
-    resolves paths against the folder FILE is in)."""
+    """firebase.json with every Cloud Run rewrite sent to `service` (None: keep each) in `region`. It is written
+    beside firebase.json (VARIANT) for the deploy: `firebase deploy --config FILE` resolves the paths in FILE
+    (hosting/, the rules, $PROJECT_DIR) against the folder FILE is in."""
     variant = json.loads(json.dumps(config))
-    root = str(ROOT)
-    if any(c in root for c in "\"$`\\"):
-        raise DeployError(f"the repository path {root!r} holds characters a predeploy command cannot quote")
-
-    def absolute(value):
-        return value if os.path.isabs(value) else str(ROOT / value)
-
-    sites = variant.get("hosting", [])
-    for site in sites if isinstance(sites, list) else [sites]:
-        for key in ("public", "source"):
-            if key in site:
-                site[key] = absolute(site[key])
-        for hook in ("predeploy", "postdeploy"):
-            if hook in site:
-                hooks = site[hook] if isinstance(site[hook], list) else [site[hook]]
-                site[hook] = [h.replace("$PROJECT_DIR", root).replace("${PROJECT_DIR}", root) for h in hooks]
-    for key in ("rules", "indexes"):
-        if key in variant.get("firestore", {}):
-            variant["firestore"][key] = absolute(variant["firestore"][key])
-    storage = variant.get("storage", [])
-    for entry in storage if isinstance(storage, list) else [storage]:
-        if "rules" in entry:
-            entry["rules"] = absolute(entry["rules"])
     for rule in rewrites(variant):
         if service:
             rule["run"]["serviceId"] = service
@@ -455,25 +474,51 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="scripts/deploy",
         description="Deploy Moodlens to a Firebase project: one 2nd gen Cloud Function per endpoint (sizes in "
         "deploy/functions.toml), then Hosting and the Firestore and Storage rules. docs/deploy.md walks "
-        "through it.")
+        "through it.",
+    )
     parser.add_argument("--project", help="Firebase / Google Cloud project ID")
     parser.add_argument("--region", help="region of the functions (default: the table's, us-central1)")
-    parser.add_argument("--web-config", type=Path, metavar="FILE",
-                        help="the Firebase web app config (`firebase apps:sdkconfig WEB --out FILE`); default: the "
-                        "MOODLENS_FIREBASE_WEB_CONFIG variable")
-    parser.add_argument("--bucket", help="Cloud Storage bucket of the history images (default: the web config's "
-                        "storageBucket, else PROJECT.firebasestorage.app)")
-    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
-                        help="another origin allowed to call the functions (e.g. a custom domain); repeatable")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="check the source folder and print every command, one per line, without running any")
-    parser.add_argument("--cloud-run", action="store_true",
-                        help="instead of one function per endpoint, deploy the container image as one Cloud Run "
-                        "service and point every rewrite at it")
-    parser.add_argument("--image", help="with --cloud-run: deploy this image instead of building the repository's "
-                        "Dockerfile (`gcloud run deploy --source .`)")
-    parser.add_argument("--stage", type=Path, metavar="DIR",
-                        help="check the source folder, copy exactly what gcloud would upload into DIR, and stop")
+    parser.add_argument(
+        "--web-config",
+        type=Path,
+        metavar="FILE",
+        help="the Firebase web app config (`firebase apps:sdkconfig WEB --out FILE`); default: the "
+        "MOODLENS_FIREBASE_WEB_CONFIG variable",
+    )
+    parser.add_argument(
+        "--bucket",
+        help="Cloud Storage bucket of the history images (default: the web config's "
+        "storageBucket, else PROJECT.firebasestorage.app)",
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="another origin allowed to call the functions (e.g. a custom domain); repeatable",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the source folder and print every command, one per line, without running any",
+    )
+    parser.add_argument(
+        "--cloud-run",
+        action="store_true",
+        help="instead of one function per endpoint, deploy the container image as one Cloud Run "
+        "service and point every rewrite at it",
+    )
+    parser.add_argument(
+        "--image",
+        help="with --cloud-run: deploy this image instead of building the repository's "
+        "Dockerfile (`gcloud run deploy --source .`)",
+    )
+    parser.add_argument(
+        "--stage",
+        type=Path,
+        metavar="DIR",
+        help="check the source folder, copy exactly what gcloud would upload into DIR, and stop",
+    )
     args = parser.parse_args(argv)
     if args.stage is None and not args.project:
         parser.error("--project is required (or --stage DIR)")
@@ -495,14 +540,17 @@ def web_config_for(args: argparse.Namespace) -> dict:
     if os.environ.get("MOODLENS_FIREBASE_WEB_CONFIG"):
         return parse_web_config(os.environ["MOODLENS_FIREBASE_WEB_CONFIG"], args.project)
     if not args.dry_run:
-        raise DeployError("give --web-config FILE (or MOODLENS_FIREBASE_WEB_CONFIG): the pages sign in with it and "
-                          "the functions refuse to start without it; see docs/deploy.md")
+        raise DeployError(
+            "give --web-config FILE (or MOODLENS_FIREBASE_WEB_CONFIG): the pages sign in with it and "
+            "the functions refuse to start without it; see docs/deploy.md"
+        )
     note("no --web-config: the commands below carry a placeholder web config (no apiKey)")
     return {"projectId": args.project, "authDomain": f"{args.project}.firebaseapp.com"}
 
 
-def plan(args: argparse.Namespace, table: Table) -> tuple[list[list[str]], Path | None]:
-    """The commands, in order, and the firebase.json variant they use (None: firebase.json itself)."""
+def plan(args: argparse.Namespace, table: Table) -> tuple[list[list[str]], dict | None]:
+    """The commands, in order, and the firebase.json variant their firebase deploy reads from VARIANT (None:
+    firebase.json itself)."""
     region = args.region or table.region
     web_config = web_config_for(args)
     bucket = args.bucket or web_config.get("storageBucket") or f"{args.project}.firebasestorage.app"
@@ -524,14 +572,8 @@ def plan(args: argparse.Namespace, table: Table) -> tuple[list[list[str]], Path 
         commands = [function_command(table, f, args.project, region, env) for f in table.deployed]
         regions = {rule["run"].get("region", "us-central1") for rule in rewrites(config)}
         variant = firebase_variant(config, None, region) if regions != {region} else None
-    variant_path = None
-    if variant is not None:
-        variant_path = Path(tempfile.mkdtemp(prefix="moodlens-deploy-")) / "firebase.json"
-        variant_path.write_text(json.dumps(variant, indent=2) + "\n")
-        note(f"firebase.json variant (rewrites to {table.cloud_run_service if args.cloud_run else 'the functions'}"
-             f" in {region}): {variant_path}")
-    commands.append(firebase_command(args.project, variant_path))
-    return commands, variant_path
+    commands.append(firebase_command(args.project, VARIANT.relative_to(ROOT) if variant else None))
+    return commands, variant
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -548,15 +590,22 @@ def main(argv: list[str] | None = None) -> int:
             note(f"staged into {args.stage}")
             return 0
         commands, variant = plan(args, table)
+        if variant is not None:
+            where = "rewrites to " + (table.cloud_run_service if args.cloud_run else "the functions")
+            note(
+                f"{VARIANT.name} ({where} in {args.region or table.region}), written for the deploy: "
+                + json.dumps(variant, separators=(",", ":"))
+            )
         if args.dry_run:
             for command in commands:
                 print(shlex.join(command))
             return 0
-        missing = sorted({c[0] for c in commands if shutil.which(c[0], path=os.environ.get("PATH")) is None
-                          and not (ROOT / c[0]).exists()})
+        missing = sorted({c[0] for c in commands if shutil.which(c[0]) is None and not (ROOT / c[0]).is_file()})
         if missing:
             raise DeployError(f"not installed: {', '.join(missing)} (see docs/deploy.md)")
         try:
+            if variant is not None:
+                VARIANT.write_text(json.dumps(variant, indent=2) + "\n")
             for command in commands:
                 print(f"+ {shlex.join(command)}", file=sys.stderr, flush=True)
                 result = subprocess.run(command, cwd=ROOT)
@@ -564,8 +613,7 @@ def main(argv: list[str] | None = None) -> int:
                     note(f"failed ({result.returncode}); the commands before it are done, rerun to retry")
                     return result.returncode
         finally:
-            if variant:
-                shutil.rmtree(variant.parent, ignore_errors=True)
+            VARIANT.unlink(missing_ok=True)
         note(f"done: https://{args.project}.web.app")
         return 0
     except DeployError as error:
