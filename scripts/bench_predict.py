@@ -1,8 +1,8 @@
 """Warm latency of each predict endpoint on a 640x480 photo, and faces found per shared photo.
 
-    .venv/bin/python scripts/bench_predict.py                      # in-process, functions-framework apps
-    .venv/bin/python scripts/bench_predict.py --url http://127.0.0.1:8080   # a running scripts/serve
-    .venv/bin/python scripts/bench_predict.py --photos             # also: faces found vs the manifest
+.venv/bin/python scripts/bench_predict.py                      # in-process, functions-framework apps
+.venv/bin/python scripts/bench_predict.py --url http://127.0.0.1:8080   # a running scripts/serve
+.venv/bin/python scripts/bench_predict.py --photos             # also: faces found vs the manifest
 """
 
 import argparse
@@ -59,8 +59,10 @@ def bench(post, models: list[str], repeat: int) -> None:
                 stages.append(answer["timings_ms"])
             times.sort()
             server = {key: round(statistics.median(s[key] for s in stages), 1) for key in stages[0]}
-            print(f"{endpoint:22s} {model:18s} {answer['model']:18s} {statistics.median(times):7.1f} "
-                  f"{times[int(0.9 * (repeat - 1))]:7.1f}  {server}")
+            print(
+                f"{endpoint:22s} {model:18s} {answer['model']:18s} {statistics.median(times):7.1f} "
+                f"{times[int(0.9 * (repeat - 1))]:7.1f}  {server}"
+            )
 
 
 def photos(post, models: list[str]) -> None:
@@ -74,8 +76,10 @@ def photos(post, models: list[str]) -> None:
             faces = answer.get("faces", [])
             top = ",".join(face["prediction"][0]["emotion"] for face in faces[:8])
             cells.append(f"{answer['model']}: {len(faces)} [{top}]")
-        print(f"{entry['file']:24s} expected {entry['num_faces']:2d} | {entry.get('expression_hint') or '-':28s} | "
-              + " | ".join(cells))
+        print(
+            f"{entry['file']:24s} expected {entry['num_faces']:2d} | {entry.get('expression_hint') or '-':28s} | "
+            + " | ".join(cells)
+        )
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ def test_values_are_read_and_converted():
         ({"MOODLENS_MIN_FACE_CONFIDENCE": "1.5"}, "MOODLENS_MIN_FACE_CONFIDENCE"),
         ({"MOODLENS_JPEG_QUALITY": "100"}, "MOODLENS_JPEG_QUALITY"),
         ({"MOODLENS_FIREBASE_WEB_CONFIG": "[1]"}, "MOODLENS_FIREBASE_WEB_CONFIG"),
+        ({"MOODLENS_TRUSTED_PROXY_HOPS": "-1"}, "MOODLENS_TRUSTED_PROXY_HOPS"),
         # Cloud Run (and so Cloud Functions 2nd gen) sets K_SERVICE; its disk is in memory and per instance.
         ({"K_SERVICE": "predict-api"}, "MOODLENS_HISTORY_BACKEND"),
         ({"K_SERVICE": "predict-api", "MOODLENS_HISTORY_BACKEND": "firebase"}, "MOODLENS_FIREBASE_WEB_CONFIG"),
@@ -48,6 +49,18 @@ def test_a_long_enough_secret_and_firebase_on_cloud_run_are_accepted():
     Settings.from_env(
         {"K_SERVICE": "s", "MOODLENS_HISTORY_BACKEND": "firebase", "MOODLENS_FIREBASE_WEB_CONFIG": '{"apiKey": "k"}'}
     )
+
+
+def test_the_pages_reach_the_auth_emulator_where_the_browser_can():
+    assert Settings.from_env({"FIREBASE_AUTH_EMULATOR_HOST": "emulators:9099"}).auth_emulator_url == (
+        "http://emulators:9099"
+    )
+    public = {
+        "FIREBASE_AUTH_EMULATOR_HOST": "emulators:9099",
+        "MOODLENS_AUTH_EMULATOR_PUBLIC_URL": "http://127.0.0.1:9",
+    }
+    assert Settings.from_env(public).auth_emulator_url == "http://127.0.0.1:9"
+    assert Settings.from_env({}).auth_emulator_url is None
 
 
 @pytest.fixture

@@ -9,12 +9,16 @@ from pathlib import Path
 
 import flask
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moodlens.api import ENDPOINTS
 from moodlens.api.http import error_body
 from moodlens.settings import Settings, SettingsError, get_settings
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# The API's description (OpenAPI 3.0), kept inside functions/ so a deployed folder carries it; JSON rather than YAML
+# so serving it needs no parser beyond the standard library's.
+OPENAPI_PATH = Path(__file__).resolve().parent / "api" / "openapi.json"
 
 
 def create_app(hosting_dir: Path | None = None) -> flask.Flask:
@@ -24,6 +28,8 @@ def create_app(hosting_dir: Path | None = None) -> flask.Flask:
         # Like Cloud Functions, a function also receives the sub-paths of its URL.
         app.add_url_rule(f"/{name}", name, view, methods=METHODS, defaults={"path": ""})
         app.add_url_rule(f"/{name}/<path:path>", name, view, methods=METHODS)
+    # A fixed path outranks the pages' catch-all route below, so a page can never shadow it.
+    app.add_url_rule("/openapi.json", "openapi", _openapi_view(), methods=["GET"])
     hosting_dir = hosting_dir or _hosting_dir()
     if hosting_dir.is_dir():
 
@@ -38,7 +44,18 @@ def create_app(hosting_dir: Path | None = None) -> flask.Flask:
         app.add_url_rule("/", "hosting", hosting_file, defaults={"path": "index.html"})
         app.add_url_rule("/<path:path>", "hosting", hosting_file)
     app.register_error_handler(HTTPException, _json_error)
+    hops = _trusted_proxy_hops()
+    if hops:
+        # The client's address (rate limits, logs) and scheme as the trusted proxies saw them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
+
+
+def _trusted_proxy_hops() -> int:
+    try:
+        return get_settings().trusted_proxy_hops
+    except SettingsError:
+        return 0
 
 
 # Firebase Auth's endpoints, which the pages call in firebase mode; nothing else comes from elsewhere.
@@ -64,10 +81,9 @@ def page_headers(path: str, auth_emulator: str | None = None) -> dict[str, str]:
 
 def _auth_emulator() -> str | None:
     try:
-        host = get_settings().auth_emulator_host
+        return get_settings().auth_emulator_url
     except SettingsError:
         return None
-    return f"http://{host}" if host else None
 
 
 def _hosting_dir() -> Path:
@@ -76,6 +92,19 @@ def _hosting_dir() -> Path:
     except SettingsError:
         # The endpoints answer 503 naming the bad setting; the pages still load and show that answer.
         return Settings.hosting_dir
+
+
+def _openapi_view():
+    # Read once per app, not per request: the file only changes with the code. Served byte for byte as stored.
+    spec = OPENAPI_PATH.read_bytes()
+
+    def openapi():
+        response = flask.Response(spec, mimetype="application/json")
+        # Like the endpoints' answers: JSON never sniffed into HTML; readable by API tools on other origins.
+        response.headers.update({"X-Content-Type-Options": "nosniff", "Access-Control-Allow-Origin": "*"})
+        return response
+
+    return openapi
 
 
 def _function_view(function):

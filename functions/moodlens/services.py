@@ -93,6 +93,6 @@ def build_firebase(settings: Settings) -> Services:
     store = FirebaseStore(firestore.Client(project=project, credentials=google_cred), bucket)
     web = json.loads(settings.firebase_web_config) if settings.firebase_web_config else {"projectId": project}
     client = {"mode": "firebase", "firebase": web}
-    if settings.auth_emulator_host:
-        client["auth_emulator"] = f"http://{settings.auth_emulator_host}"
+    if settings.auth_emulator_url:
+        client["auth_emulator"] = settings.auth_emulator_url
     return Services(store, FirebaseAuth(app), client)

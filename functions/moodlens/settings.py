@@ -60,6 +60,9 @@ class Settings:
     jpeg_quality: int = 88
     # Comma-separated origins allowed by CORS; "*" lets any page call the API (it uses no cookies).
     cors_origins: str = "*"
+    # Proxies in front of the server whose X-Forwarded-For/-Proto to believe (the self-host guide's nginx: 1); the
+    # sign-in rate limits count per client address, which is the proxy's own without this.
+    trusted_proxy_hops: int = 0
 
     # --- history and accounts ---
     # "local": SQLite and image files in data_dir, with local accounts; "firebase": Firestore, Cloud Storage and
@@ -79,6 +82,9 @@ class Settings:
     firestore_emulator_host: str = ""
     auth_emulator_host: str = ""
     storage_emulator_host: str = ""
+    # The Auth emulator as the browser reaches it, when that differs from the server's address for it (compose:
+    # the server says emulators:9099, the browser needs 127.0.0.1:9099). Empty: http://<auth_emulator_host>.
+    auth_emulator_public_url: str = ""
     # Set by Cloud Run, hence by every 2nd gen Cloud Function: there the disk is in memory and per instance.
     cloud_run_service: str = ""
 
@@ -113,6 +119,8 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(variable_name(name), "must be a positive number")
+        if self.trusted_proxy_hops < 0:
+            raise SettingsError(variable_name("trusted_proxy_hops"), "must be 0 or more")
         if not 0 <= self.min_face_confidence <= 1:
             raise SettingsError(variable_name("min_face_confidence"), "must be between 0 and 1")
         if not 1 <= self.jpeg_quality <= 95:
@@ -143,6 +151,13 @@ class Settings:
                 config = None
             if not isinstance(config, dict):
                 raise SettingsError(variable_name("firebase_web_config"), "must be a JSON object")
+
+    @property
+    def auth_emulator_url(self) -> str | None:
+        """Where the pages reach the Auth emulator, if one is used."""
+        if self.auth_emulator_public_url:
+            return self.auth_emulator_public_url
+        return f"http://{self.auth_emulator_host}" if self.auth_emulator_host else None
 
     @property
     def allowed_origins(self) -> tuple[str, ...]:

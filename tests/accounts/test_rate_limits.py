@@ -4,7 +4,8 @@ import pytest
 
 from moodlens import services
 from moodlens.accounts.limits import RateLimited, RateLimiter
-from moodlens.settings import Settings
+from moodlens.app import create_app
+from moodlens.settings import Settings, get_settings
 
 pytestmark = pytest.mark.unit
 
@@ -91,3 +92,27 @@ def test_wrong_passwords_for_one_account_lock_it_for_a_while_from_any_address(lo
     refused = sign_in(client, "Target@example.com", PASSWORD, "192.0.2.1")
     assert (refused.status_code, refused.get_json()) == (429, LIMITED)
     assert "Retry-After" in refused.headers
+
+
+@pytest.fixture
+def behind_one_proxy(monkeypatch, local):
+    monkeypatch.setenv("MOODLENS_TRUSTED_PROXY_HOPS", "1")
+    get_settings.cache_clear()
+    yield create_app().test_client()
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(behind_one_proxy):
+    """32 sign-ins through one proxy (one REMOTE_ADDR), from 32 clients: past the per-address limit of 30 only if
+    the proxy's address counted."""
+    statuses = [
+        behind_one_proxy.post(
+            "/auth_signin_api",
+            json={"email": f"nobody{i}@example.com", "password": "wrong password"},
+            headers={"X-Forwarded-For": f"203.0.113.{i}"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        ).status_code
+        for i in range(32)
+    ]
+    assert statuses == [401] * 32

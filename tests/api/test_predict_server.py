@@ -72,3 +72,23 @@ def test_a_broken_chunked_body_is_a_parse_error(server_url):
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400"), head
     assert json.loads(body) == PARSE_ERROR
+
+
+@pytest.mark.parametrize(
+    "headers, path, status, code",
+    [
+        ({}, "/models_api?" + "a" * 5000, 414, "uri_too_long"),
+        ({"X-Big": "b" * 9000}, "/models_api", 431, "request_header_fields_too_large"),
+        ({f"X-Many-{i}": "1" for i in range(120)}, "/models_api", 431, "request_header_fields_too_large"),
+    ],
+    ids=["long-url", "long-header", "many-headers"],
+)
+def test_what_the_http_server_refuses_is_json_too(server_url, headers, path, status, code):
+    reply = requests.get(server_url + path, headers=headers, timeout=30)
+    assert reply.status_code == status and reply.headers["Content-Type"] == "application/json"
+    assert reply.json()["code"] == code
+
+
+def test_head_over_http(server_url):
+    reply = requests.head(f"{server_url}/models_api", timeout=30)
+    assert reply.status_code == 200 and reply.content == b""

@@ -99,7 +99,7 @@ def test_health_check_image_is_a_valid_png():
 def test_gunicorn_settings(monkeypatch):
     monkeypatch.setenv("PORT", "9191")
     monkeypatch.setenv("WEB_CONCURRENCY", "2")
-    config = runpy.run_path(str(CONTAINER / "gunicorn.conf.py"))
+    config = runpy.run_path(str(CONTAINER.parent / "gunicorn.conf.py"))
     assert config["bind"] == "0.0.0.0:9191" and config["workers"] == 2
     assert config["max_requests"] > 0 and config["max_requests_jitter"] > 0
     assert config["preload_app"] is False and callable(config["post_worker_init"])

@@ -18,8 +18,14 @@ def running(engine, app_image, tmp_path):
     """The app container on a free port with a volume of its own; removed, with the volume, afterwards."""
     tag = f"moodlens-test-{os.getpid()}-{secrets.token_hex(3)}"
     port = free_port()
-    env = {"MOODLENS_CONTAINER": tag, "MOODLENS_VOLUME": f"{tag}-data", "PORT": str(port)}
-    env.pop("MOODLENS_AUTH_SECRET", None)
+    # No secret: the app generates one into the volume, which must then survive the restart.
+    env = {
+        "MOODLENS_CONTAINER": tag,
+        "MOODLENS_VOLUME": f"{tag}-data",
+        "PORT": str(port),
+        "MOODLENS_AUTH_SECRET": "",
+        "MOODLENS_ENV_FILE": "",
+    }
     try:
         container("run", env=env)
         yield {

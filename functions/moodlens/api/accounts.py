@@ -70,8 +70,8 @@ def _local_request(request: flask.Request, settings: Settings) -> tuple[LocalAcc
 
 
 def _client(request: flask.Request) -> str:
-    # The peer's address. Behind a proxy it is the proxy's, which then limits everyone together: the self-host
-    # guide's proxy and Cloud Run pass X-Forwarded-For, which is only trusted where that proxy is known (not here).
+    # The peer's address; behind proxies named by MOODLENS_TRUSTED_PROXY_HOPS, the client's as they saw it (the app
+    # applies that), else the proxy's own, which then limits everyone behind it together.
     return request.remote_addr or "unknown"
 
 
