@@ -240,6 +240,7 @@ def served(folder, venv, deployed_env, emulator_hosts, deploy_dir, photos_dir, m
         "models_api": ("GET", "GET", None, None),
         "history_api": ("GET a signed-in list", "GET", None, bearer(cold_user)),
         "auth_config_api": ("GET", "GET", None, None),
+        "account_api": ("DELETE without a token (401)", "DELETE", None, None),
     }
 
     def get(name: str) -> Function:
@@ -263,7 +264,8 @@ def served(folder, venv, deployed_env, emulator_hosts, deploy_dir, photos_dir, m
                 "cold_start_s": round(time.monotonic() - function.started, 2),
                 "first_call": what,
             }
-            assert function.first.status_code == 200, (function.first.text[:500], function.log_tail())
+            expected = 401 if name == "account_api" else 200
+            assert function.first.status_code == expected, (function.first.text[:500], function.log_tail())
         return running[name]
 
     yield get
@@ -366,6 +368,15 @@ def test_upload_is_saved_listed_and_deleted(served, emulator_hosts, photos_dir):
     deleted = history.call("DELETE", params={"id": record_id}, headers=bearer(user))
     assert (deleted.status_code, deleted.json()) == (200, {"deleted": 1})
     assert history.call("GET", headers=bearer(user)).json()["items"] == []
+
+
+def test_an_account_is_deleted_with_its_history(served, emulator_hosts, photos_dir):
+    user = firebase_user(emulator_hosts.auth.host)
+    upload, history, account = served("predict_upload_api"), served("history_api"), served("account_api")
+    assert upload.call(json=photo_body(photos_dir), headers=bearer(user)).status_code == 200
+    deleted = account.call("DELETE", headers=bearer(user))
+    assert (deleted.status_code, deleted.json()) == (200, {"deleted": 1, "account_deleted": True})
+    assert history.call("GET", headers=bearer(user)).status_code == 401
 
 
 def test_history_wants_a_signed_in_caller(served):
