@@ -10,12 +10,12 @@ from pathlib import Path
 import flask
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import Rule
 
 from moodlens.api import ENDPOINTS
 from moodlens.api.http import error_body
 from moodlens.settings import Settings, SettingsError, get_settings
 
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # The API's description (OpenAPI 3.0), kept inside functions/ so a deployed folder carries it; JSON rather than YAML
 # so serving it needs no parser beyond the standard library's.
 OPENAPI_PATH = Path(__file__).resolve().parent / "api" / "openapi.json"
@@ -24,10 +24,12 @@ OPENAPI_PATH = Path(__file__).resolve().parent / "api" / "openapi.json"
 def create_app(hosting_dir: Path | None = None) -> flask.Flask:
     app = flask.Flask(__name__, static_folder=None)
     for name, endpoint in ENDPOINTS.items():
-        view = _function_view(endpoint)
+        # Rules without a method list: every method (TRACE, made-up ones) reaches the endpoint, which answers its
+        # own 405 with its Allow and security headers, as Cloud Functions passes every method to the function too.
         # Like Cloud Functions, a function also receives the sub-paths of its URL.
-        app.add_url_rule(f"/{name}", name, view, methods=METHODS, defaults={"path": ""})
-        app.add_url_rule(f"/{name}/<path:path>", name, view, methods=METHODS)
+        app.view_functions[name] = _function_view(endpoint)
+        app.url_map.add(Rule(f"/{name}", endpoint=name, defaults={"path": ""}))
+        app.url_map.add(Rule(f"/{name}/<path:path>", endpoint=name))
     # A fixed path outranks the pages' catch-all route below, so a page can never shadow it.
     app.add_url_rule("/openapi.json", "openapi", _openapi_view(), methods=["GET"])
     hosting_dir = hosting_dir or _hosting_dir()

@@ -15,9 +15,9 @@ PASSWORD_MIN = 10
 # zxcvbn's guess-count score, 0 (guessed at once: "password", "12345678") to 4; 2 takes an online attacker ~10^8
 # guesses, far past the sign-in rate limits.
 PASSWORD_MIN_SCORE = 2
-# zxcvbn's time grows fast with length; past this many characters a password is long enough that the score of its
-# start decides.
-SCORED_CHARACTERS = 100
+# zxcvbn refuses passwords past 72 characters (and its time grows fast with length); a longer password is scored by
+# its start, which decides for such a length anyway.
+SCORED_CHARACTERS = 72
 # argon2 hashes the whole password; a cap stops a megabyte password from being a cheap way to burn CPU.
 PASSWORD_MAX = 1024
 
