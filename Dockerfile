@@ -45,6 +45,10 @@ RUN if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then \
     && groupadd --gid 10001 moodlens \
     && useradd --uid 10001 --gid 10001 --home-dir /home/moodlens --create-home --shell /usr/sbin/nologin moodlens \
     && install -d -o 10001 -g 10001 -m 0750 /data
+# nginx in front of gunicorn (deploy/container/start): it buffers whole requests, so slow clients cannot hold
+# gunicorn's threads.
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx-light \
+    && rm -rf /var/lib/apt/lists/*
 # The serving packages only (functions/requirements.txt, as Cloud Functions installs them).
 COPY functions/requirements.txt /app/functions/requirements.txt
 RUN --mount=type=secret,id=pip_cert --mount=type=cache,target=/root/.cache/pip \
@@ -54,12 +58,15 @@ RUN --mount=type=secret,id=pip_cert --mount=type=cache,target=/root/.cache/pip \
 COPY functions/ /app/functions/
 COPY --from=pages /src/hosting/ /app/hosting/
 COPY deploy/gunicorn.conf.py /app/deploy/
-COPY deploy/container/healthcheck.py deploy/container/backup.py /app/deploy/container/
+COPY deploy/container/healthcheck.py deploy/container/backup.py deploy/container/start \
+     deploy/container/nginx-in-image.conf /app/deploy/container/
 
 # HOME stays out of the data volume: Keras and friends may write their caches there.
 # MALLOC_ARENA_MAX: glibc's per-thread arenas keep freed memory of large decodes; two bound that ratchet.
+# MOODLENS_TRUSTED_PROXY_HOPS: the image's own nginx is one proxy; the app takes the client's address from it.
 ENV HOME=/home/moodlens \
     MALLOC_ARENA_MAX=2 \
+    MOODLENS_TRUSTED_PROXY_HOPS=1 \
     PORT=8080 \
     MOODLENS_DATA_DIR=/data \
     MOODLENS_HOSTING_DIR=/app/hosting
@@ -67,7 +74,7 @@ USER 10001:10001
 WORKDIR /app/functions
 VOLUME ["/data"]
 EXPOSE 8080
-# Healthy only once the models answer: gunicorn's worker warms them before it takes requests (gunicorn.conf.py).
+# Healthy only once the models answer through nginx: gunicorn's worker warms them before it takes requests.
 HEALTHCHECK --interval=30s --timeout=30s --start-period=300s --retries=3 \
     CMD ["python3", "/app/deploy/container/healthcheck.py"]
-CMD ["gunicorn", "--config", "/app/deploy/gunicorn.conf.py", "moodlens.app:create_app()"]
+CMD ["/app/deploy/container/start"]

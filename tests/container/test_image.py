@@ -3,9 +3,12 @@ over HTTP in local mode; the history survives a restart and a backup restores it
 
 import os
 import secrets
+import socket
 import subprocess
+import time
 
 import pytest
+import requests
 
 from tests.container.helpers import HEALTHY_TIMEOUT_S, Api, container
 from tests.support.local_server import free_port
@@ -79,3 +82,31 @@ def test_local_mode_round_trip(running, photos_dir, tmp_path):
 
     api.delete(token, record_id)
     assert api.history_ids(token) == []
+
+
+def test_fifty_slow_clients_do_not_starve_the_service(running):
+    """Fifty connections that send headers promising a 100 kB body, then a few bytes now and then, while other
+    callers use the API: the image's nginx holds the slow ones, gunicorn's four threads stay free. Without it, four
+    such clients froze every other request until they left (issue 17)."""
+    api = running["api"]
+    wait_healthy(running)
+    host, port = api.base_url.removeprefix("http://").split(":")
+    slow = []
+    try:
+        for _ in range(50):
+            connection = socket.create_connection((host, int(port)), timeout=10)
+            connection.sendall(
+                b"POST /predict_api HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 100000\r\n\r\n{"image": "'
+            )
+            slow.append(connection)
+        for connection in slow:
+            connection.sendall(b"AAAA")
+        started = time.perf_counter()
+        for _ in range(5):
+            # A generous timeout: the point is that these answer at all while the slow clients hold on.
+            assert requests.get(f"{api.base_url}/auth_config_api", timeout=15).status_code == 200
+        print(f"auth_config_api mean with 50 slow clients: {(time.perf_counter() - started) / 5 * 1000:.1f} ms")
+    finally:
+        for connection in slow:
+            connection.close()
