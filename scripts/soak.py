@@ -108,7 +108,8 @@ def main(argv=None) -> None:
             try:
                 requests.get(f"{url}/models_api", timeout=2)
                 break
-            except requests.ConnectionError:
+            # Refused before gunicorn listens, timed out while its worker warms the models: not up yet, either way.
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.5)
     try:
         run(url, pid, args)
