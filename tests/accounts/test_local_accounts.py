@@ -16,14 +16,6 @@ from moodlens.settings import Settings, SettingsError
 pytestmark = pytest.mark.unit
 
 
-@pytest.fixture
-def local(tmp_path):
-    built = services.build(Settings(data_dir=tmp_path / "data"))
-    services.use(built)
-    yield built
-    services.use(None)
-
-
 def test_secret_is_generated_once_with_owner_only_mode(tmp_path):
     with ThreadPoolExecutor(max_workers=8) as pool:
         secrets_seen = set(pool.map(lambda _: load_or_create_secret(tmp_path), range(8)))

@@ -2,10 +2,9 @@
 
 import pytest
 
-from moodlens import services
 from moodlens.accounts.limits import RateLimited, RateLimiter
 from moodlens.app import create_app
-from moodlens.settings import Settings, get_settings
+from moodlens.settings import get_settings
 
 pytestmark = pytest.mark.unit
 
@@ -40,14 +39,6 @@ def test_the_keys_kept_are_bounded(monkeypatch):
     for i in range(1000):
         limiter.hit(f"made-up-{i}")
     assert len(limiter._events) == 100
-
-
-@pytest.fixture
-def local(tmp_path):
-    built = services.build(Settings(data_dir=tmp_path / "data"))
-    services.use(built)
-    yield built
-    services.use(None)
 
 
 def sign_in(client, email, password, address="203.0.113.7"):

@@ -5,17 +5,9 @@ import base64
 
 import pytest
 
-from moodlens import services
 from tests.support.history import bearer, photo_jpeg
 
 pytestmark = pytest.mark.function
-
-
-@pytest.fixture
-def local(local_backend):
-    services.use(local_backend)
-    yield local_backend
-    services.use(None)
 
 
 def sign_up(client, email="leaver@example.com", password="long enough password"):

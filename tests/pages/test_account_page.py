@@ -13,17 +13,19 @@ from tests.support.pages import PASSWORD, submit_account_form
 pytestmark = pytest.mark.e2e
 
 
-def stored_token(page):
-    return json.loads(page.evaluate("localStorage.getItem('moodlens.session')"))["token"]
-
-
-def test_sign_out_revokes_the_token(new_page, site, photos_dir):
-    email = account_with_predictions(site, photos_dir, 0)
+def signed_in_on_the_account_page(new_page, site, photos_dir, predictions):
+    """A new account with `predictions` saved, signed in through the form; returns the page, e-mail and token."""
+    email = account_with_predictions(site, photos_dir, predictions)
     page = new_page("/account.html")
     submit_account_form(page, email)
     page.wait_for_url(f"{site}/")  # signed in: the form sends people on to the upload page
     page.goto("/account.html")
-    token = stored_token(page)
+    token = json.loads(page.evaluate("localStorage.getItem('moodlens.session')"))["token"]
+    return page, email, token
+
+
+def test_sign_out_revokes_the_token(new_page, site, photos_dir):
+    page, _, token = signed_in_on_the_account_page(new_page, site, photos_dir, 0)
     page.locator("#sign-out").click()
     expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
     refused = requests.get(f"{site}/history_api", headers={"Authorization": f"Bearer {token}"}, timeout=30)
@@ -31,12 +33,7 @@ def test_sign_out_revokes_the_token(new_page, site, photos_dir):
 
 
 def test_delete_account_asks_first_then_removes_everything(new_page, site, photos_dir, screenshot):
-    email = account_with_predictions(site, photos_dir, 2)
-    page = new_page("/account.html")
-    submit_account_form(page, email)
-    page.wait_for_url(f"{site}/")  # signed in: the form sends people on to the upload page
-    page.goto("/account.html")
-    token = stored_token(page)
+    page, email, token = signed_in_on_the_account_page(new_page, site, photos_dir, 2)
 
     page.get_by_role("button", name="Delete account").click()
     screenshot(page, "account-delete-confirm")
