@@ -22,6 +22,7 @@ OPENAPI_PATH = Path(__file__).resolve().parent / "api" / "openapi.json"
 
 
 def create_app(hosting_dir: Path | None = None) -> flask.Flask:
+    settings = _settings_or_defaults()
     app = flask.Flask(__name__, static_folder=None)
     for name, endpoint in ENDPOINTS.items():
         # Rules without a method list: every method (TRACE, made-up ones) reaches the endpoint, which answers its
@@ -32,7 +33,7 @@ def create_app(hosting_dir: Path | None = None) -> flask.Flask:
         app.url_map.add(Rule(f"/{name}/<path:path>", endpoint=name))
     # A fixed path outranks the pages' catch-all route below, so a page can never shadow it.
     app.add_url_rule("/openapi.json", "openapi", _openapi_view(), methods=["GET"])
-    hosting_dir = hosting_dir or _hosting_dir()
+    hosting_dir = hosting_dir or settings.hosting_dir
     if hosting_dir.is_dir():
 
         def hosting_file(path: str):
@@ -40,24 +41,24 @@ def create_app(hosting_dir: Path | None = None) -> flask.Flask:
             if path.startswith("src/") or path.endswith(".map"):
                 flask.abort(404)
             response = flask.send_from_directory(hosting_dir, path)
-            response.headers.update(page_headers(path, _auth_emulator()))
+            response.headers.update(page_headers(path, settings.auth_emulator_url))
             return response
 
         app.add_url_rule("/", "hosting", hosting_file, defaults={"path": "index.html"})
         app.add_url_rule("/<path:path>", "hosting", hosting_file)
     app.register_error_handler(HTTPException, _json_error)
-    hops = _trusted_proxy_hops()
-    if hops:
+    if hops := settings.trusted_proxy_hops:
         # The client's address (rate limits, logs) and scheme as the trusted proxies saw them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 
-def _trusted_proxy_hops() -> int:
+def _settings_or_defaults() -> Settings:
     try:
-        return get_settings().trusted_proxy_hops
+        return get_settings()
     except SettingsError:
-        return 0
+        # The endpoints answer 503 naming the bad setting; the pages still load, with the defaults, and show that.
+        return Settings()
 
 
 # Firebase Auth's endpoints, which the pages call in firebase mode; nothing else comes from elsewhere.
@@ -79,21 +80,6 @@ def page_headers(path: str, auth_emulator: str | None = None) -> dict[str, str]:
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "Permissions-Policy": f"camera=({'self' if path == 'camera.html' else ''}), microphone=(), geolocation=()",
     }
-
-
-def _auth_emulator() -> str | None:
-    try:
-        return get_settings().auth_emulator_url
-    except SettingsError:
-        return None
-
-
-def _hosting_dir() -> Path:
-    try:
-        return get_settings().hosting_dir
-    except SettingsError:
-        # The endpoints answer 503 naming the bad setting; the pages still load and show that answer.
-        return Settings.hosting_dir
 
 
 def _openapi_view():

@@ -4,7 +4,7 @@ import contextlib
 import time
 
 from moodlens.accounts.errors import AuthUnavailable, InvalidToken
-from moodlens.accounts.uid import is_valid_uid
+from moodlens.accounts.uid import checked_uid
 
 
 class FirebaseAuth:
@@ -36,9 +36,7 @@ class FirebaseAuth:
         # check again, and in production it has already passed.
         if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] < time.time():
             raise InvalidToken("token expired")
-        if not is_valid_uid(claims["uid"]):
-            raise InvalidToken("unsupported account id")
-        return claims["uid"]
+        return checked_uid(claims["uid"])
 
     def delete_account(self, uid: str) -> None:
         from firebase_admin import auth

@@ -11,7 +11,7 @@ from moodlens.accounts import passwords
 from moodlens.accounts.errors import AccountError, InvalidToken
 from moodlens.accounts.limits import RateLimiter
 from moodlens.accounts.tokens import TokenSigner
-from moodlens.accounts.uid import is_valid_uid
+from moodlens.accounts.uid import checked_uid
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -82,18 +82,17 @@ class LocalAccounts:
 
     def verify(self, token: str) -> str:
         claims = self.signer.verify(token)
-        if not is_valid_uid(claims.uid):
-            raise InvalidToken("unsupported account id")
+        uid = checked_uid(claims.uid)
         # A signature is not enough: the token must not be signed out, and its account must still exist.
         with sqlite.connect(self.db_path) as conn:
             (live,) = conn.execute(
                 "SELECT EXISTS (SELECT 1 FROM users WHERE uid = ?)"
                 " AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE token_id = ?)",
-                (claims.uid, claims.token_id),
+                (uid, claims.token_id),
             ).fetchone()
         if not live:
             raise InvalidToken("signed out or account deleted")
-        return claims.uid
+        return uid
 
     def sign_out(self, token: str) -> None:
         """Revokes the token until it would have expired anyway (then its row is dropped)."""

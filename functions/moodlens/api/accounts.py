@@ -7,7 +7,7 @@ from moodlens.accounts.errors import AccountError, InvalidToken
 from moodlens.accounts.limits import RateLimited
 from moodlens.accounts.local import LocalAccounts
 from moodlens.api.history import delete_everything, require_user
-from moodlens.api.http import ApiError, bearer_token, http_endpoint, parse_error, read_json_object
+from moodlens.api.http import ApiError, bearer_token, http_endpoint, parse_error, read_json_object, token_error
 from moodlens.settings import Settings
 
 
@@ -40,7 +40,7 @@ def auth_signout_api(request: flask.Request, settings: Settings) -> dict:
     try:
         accounts.sign_out(token)
     except InvalidToken:
-        raise ApiError(401, "invalid_token", "invalid or expired token, sign in again") from None
+        raise token_error() from None
     return {"signed_out": True}
 
 

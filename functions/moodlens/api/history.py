@@ -6,7 +6,7 @@ import flask
 
 from moodlens import services
 from moodlens.accounts.errors import AuthUnavailable, InvalidToken
-from moodlens.api.http import ApiError, bearer_token, http_endpoint
+from moodlens.api.http import ApiError, bearer_token, http_endpoint, token_error
 from moodlens.history import records, store
 from moodlens.settings import Settings
 
@@ -31,7 +31,7 @@ def signed_in_user(request: flask.Request, settings: Settings) -> str | None:
     try:
         return services.get(settings).auth.verify(token)
     except InvalidToken:
-        raise ApiError(401, "invalid_token", "invalid or expired token, sign in again") from None
+        raise token_error() from None
     except AuthUnavailable:
         log.exception("token verification unavailable")
         raise _unavailable() from None

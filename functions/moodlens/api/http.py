@@ -30,6 +30,10 @@ def parse_error() -> ApiError:
     return ApiError(400, "invalid_json", "failed to parse json, invalid format")
 
 
+def token_error() -> ApiError:
+    return ApiError(401, "invalid_token", "invalid or expired token, sign in again")
+
+
 def image_error(status: int = 400) -> ApiError:
     return ApiError(
         status, "invalid_image" if status == 400 else "too_large", "failed to process image, try another image"
@@ -154,5 +158,5 @@ def bearer_token(request: flask.Request) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or " " in token.strip():
-        raise ApiError(401, "invalid_token", "invalid or expired token, sign in again")
+        raise token_error()
     return token.strip()

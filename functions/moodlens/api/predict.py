@@ -49,10 +49,15 @@ def _predict_and_save(request: flask.Request, settings: Settings, with_crops: bo
     payload, prediction = _predict(request, settings)
     result = answer(prediction, settings.face_crop_side if with_crops else None)
     if uid is not None:
-        faces = [_face_answer(prediction, face, None) for face in prediction.faces]
-        original = stored_original(prediction)
+        # The record keeps each answered face's box, confidence and ranking (records drops the crop).
         result["id"] = save_prediction(
-            settings, uid, payload.get("img_name"), prediction.model, faces, original, prediction.annotated_jpeg
+            settings,
+            uid,
+            payload.get("img_name"),
+            prediction.model,
+            result.get("faces", []),
+            stored_original(prediction),
+            prediction.annotated_jpeg,
         )
     return result
 
