@@ -34,8 +34,7 @@ RUN rm -rf hosting/build && npm run build:hosting \
 FROM ${BASE}
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    PATH=/opt/venv/bin:$PATH \
-    TF_CPP_MIN_LOG_LEVEL=2
+    PATH=/opt/venv/bin:$PATH
 # Python's venv (python:3.11-slim has it; a bare Debian gets Debian's Python 3.11).
 RUN if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then \
         apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \

@@ -257,26 +257,27 @@ def check_source(table: Table, folder: Path = SOURCE) -> tuple[list[Path], list[
 
 
 def _check_models(folder: Path, shipped: set[str]) -> list[str]:
-    cards = sorted(f for f in shipped if f.startswith("models/") and f.endswith(".json"))
+    """Each card's runtime file, and MTCNN's three networks, are in the upload and are LiteRT files whole."""
+    cards = sorted(f for f in shipped if f.startswith("models/") and f.endswith(".json") and f.count("/") == 1)
     if not cards:
         return [f"{folder.name}/models holds no model card (*.json)"]
     problems = []
+    needed = {f"models/mtcnn/{net}.tflite": None for net in ("pnet", "rnet", "onet")}
     for card_name in cards:
         try:
-            card = json.loads((folder / card_name).read_text())
-            weights = "models/" + card["file"]
+            runtime = json.loads((folder / card_name).read_text())["runtime"]
+            needed["models/" + runtime["file"]] = runtime.get("file_bytes")
         except (ValueError, KeyError, TypeError):
-            problems.append(f'{card_name}: not a model card (JSON with a "file")')
-            continue
+            problems.append(f"{card_name}: not a model card with a runtime file (run python -m training.convert)")
+    for weights, expected in needed.items():
         if weights not in shipped:
-            problems.append(f"{card_name}: its weights {weights} are missing or left out by .gcloudignore")
+            problems.append(f"{weights} is missing or left out by .gcloudignore")
             continue
         path = folder / weights
         with path.open("rb") as handle:
-            head = handle.read(4)
-        if weights.endswith(".keras") and head != b"PK\x03\x04":
-            problems.append(f"{weights} is not a Keras file (a Git LFS pointer? run `git lfs pull`)")
-        expected = card.get("file_bytes")
+            head = handle.read(8)
+        if head[4:8] != b"TFL3":
+            problems.append(f"{weights} is not a LiteRT file (a Git LFS pointer? run `git lfs pull`)")
         if isinstance(expected, int) and path.stat().st_size != expected:
             problems.append(f"{weights} has {path.stat().st_size} bytes, its card says {expected}")
     return problems

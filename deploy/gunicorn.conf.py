@@ -6,7 +6,7 @@ Each setting reads an environment variable, so a deployment tunes it without a n
   GUNICORN_GRACEFUL_TIMEOUT (30), GUNICORN_MAX_REQUESTS (2000; 0 never recycles), GUNICORN_MAX_REQUESTS_JITTER (200),
   MOODLENS_WARM (1; 0 leaves the models to load on first use), FORWARDED_ALLOW_IPS (gunicorn's own variable: the
   proxies whose X-Forwarded-* headers are trusted; default 127.0.0.1).
-Each worker holds its own copy of the models (about 1 GB): one worker per GB of memory, threads share it.
+Each worker holds its own copy of the models (LiteRT: about 200 MB with all three warm); threads share it.
 """
 
 import json
@@ -44,7 +44,8 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
 proc_name = "moodlens"
-# Models are loaded per worker, after the fork (TensorFlow does not survive a fork): never preload the app.
+# Models are loaded per worker, after the fork (an interpreter and its threads do not survive a fork): never preload
+# the app.
 preload_app = False
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from moodlens.modelcard import CLASSIFIER, EMOTIONS, calibrated_probabilities, parse_card, write_card
 from moodlens.predict.classifier import Classifier
 from training import data
+from training.convert import convert_model
 from training.evaluate import MODELS_DIR, fit_temperature, metrics
 
 DESCRIPTIONS = {
@@ -257,7 +258,7 @@ def main(argv=None):
     recompute_batchnorm_statistics(shipped, normalization.apply(train.images[:BATCHNORM_FACES, ..., None]))
     # Serving's classifier reads val: the card's accuracy is what serving delivers. The temperature is fitted on its
     # raw logits, then the metrics use the probabilities serving reports at that temperature.
-    plain, mirrored = Classifier(served, network=shipped).logits(val.images[..., None])
+    plain, mirrored = Classifier(served, network=shipped.predict_on_batch).logits(val.images[..., None])
     temperature = fit_temperature(plain, mirrored, val.labels)
     no_flip = metrics(calibrated_probabilities(plain, temperature), val.labels, val.ferplus_label7)
     result = metrics(calibrated_probabilities(plain, temperature, mirrored), val.labels, val.ferplus_label7)
@@ -325,6 +326,8 @@ def main(argv=None):
     if previous_training:
         card["training"]["continued_from"] = previous_training
     write_card(card_path, card)
+    # Serving runs the LiteRT file: convert now, so the model is servable as soon as it is trained.
+    card = dict(convert_model(card_path).raw)
     print(
         json.dumps(
             {

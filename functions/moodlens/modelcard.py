@@ -2,7 +2,8 @@
 
 A card is the JSON file beside each weight file (`functions/models/<name>.json`). It says what the network is,
 what it expects (input size, normalisation, how a face is cropped) and how good it is (`metrics.accuracy`, the
-headline figure, measured on the data `metrics.data` names). Serving hard-codes none of this. Training builds
+headline figure, measured on the data `metrics.data` names) and which file serving runs (`runtime.file`, the
+network converted to LiteRT from the Keras `file`). Serving hard-codes none of this. Training builds
 the card as a dict and saves it through `write_card`, which refuses a card that serving could not read.
 """
 
@@ -103,7 +104,15 @@ class ModelCard:
 
     @property
     def weights(self) -> Path:
+        """The Keras file training wrote: the reference, and what conversion starts from."""
         return self.path.parent / self.raw["file"]
+
+    @property
+    def runtime_weights(self) -> Path:
+        """The file serving runs (LiteRT), converted from `weights` by `python -m training.convert`."""
+        if "runtime" not in self.raw:
+            raise CardError(f"{self.path}: no runtime file; run python -m training.convert {self.name}")
+        return self.path.parent / self.raw["runtime"]["file"]
 
 
 def parse_card(raw: Mapping[str, Any], path: Path) -> ModelCard:
@@ -122,8 +131,9 @@ def _parse(raw: Mapping[str, Any], path: Path) -> ModelCard:
     kind = raw["kind"]
     if kind not in KINDS:
         raise CardError(f"{path}: unknown kind {kind!r}")
-    if not isinstance(raw["file"], str) or "/" in raw["file"]:
-        raise CardError(f"{path}: 'file' must name a file beside the card")
+    for file in (raw["file"], raw.get("runtime", {}).get("file", "")):
+        if not isinstance(file, str) or "/" in file:
+            raise CardError(f"{path}: 'file' and 'runtime.file' must name files beside the card")
     temperature = float(raw.get("temperature", 1.0))
     if temperature <= 0:
         raise CardError(f"{path}: temperature must be positive")

@@ -1,5 +1,5 @@
-"""Loads every model once and runs it on a generated photo, so that no request pays TensorFlow's import, the
-loading and the graph tracing (tens of seconds on 2 cores).
+"""Loads every model once and runs it on a generated photo, so that no request pays the loading (LiteRT maps each
+file and prepares its kernels: well under a second for all three models).
 
 Called by gunicorn's post_worker_init (deploy/gunicorn.conf.py) in each worker before it takes requests; also runs
 alone: `python -m moodlens.warm` prints each model's seconds.

@@ -107,9 +107,9 @@ def test_each_command_deploys_a_gen2_python_function_sized_by_the_table(path):
         assert int(given["concurrency"]) == 1 or float(given["cpu"]) >= 1
         assert env_vars(command)["THREADS"] == given["concurrency"]
         if service in PREDICT:
-            assert given["memory"] in ("2Gi", "4Gi") and float(given["cpu"]) >= 1, "TensorFlow and the models"
+            assert given["memory"] in ("2Gi", "4Gi") and float(given["cpu"]) >= 1, "the models and a photo's arrays"
         else:
-            assert given["memory"] == "512Mi", "these import no TensorFlow"
+            assert given["memory"] == "512Mi", "these load no model"
     for entry_point in LOCAL_ONLY:
         assert table[entry_point] == {"local_only": True}
 
@@ -245,14 +245,19 @@ def test_stage_copies_what_gcloud_uploads_and_nothing_else(path, tmp_path):
         "moodlens/palette.json",
     } <= files
     assert {
-        "models/inception-resnet.keras",
-        "models/mobilenetv2.keras",
-        "models/yolo3.keras",
+        "models/inception-resnet.tflite",
+        "models/mobilenetv2.tflite",
+        "models/yolo3.tflite",
+        "models/mtcnn/pnet.tflite",
+        "models/mtcnn/rnet.tflite",
+        "models/mtcnn/onet.tflite",
         "models/inception-resnet.json",
         "models/mobilenetv2.json",
         "models/yolo3.json",
     } <= files
+    # Serving runs the LiteRT files; the Keras files they were converted from stay behind.
+    assert not [f for f in files if f.endswith(".keras")]
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc") or f.startswith("tests/")]
     assert ".gcloudignore" not in files
-    for name in ("main.py", "models/yolo3.keras"):
+    for name in ("main.py", "models/yolo3.tflite"):
         assert (staged / name).read_bytes() == (REPO_ROOT / "functions" / name).read_bytes()

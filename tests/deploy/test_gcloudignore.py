@@ -19,8 +19,10 @@ FILES = {
     "moodlens/__init__.py": True,
     "moodlens/palette.json": True,
     "moodlens/predict/data/table.json": True,  # only the folder's own data/ is left out
-    "models/a.keras": True,
+    "models/a.tflite": True,
+    "models/mtcnn/pnet.tflite": True,
     "models/a.json": True,
+    "models/a.keras": False,  # training's file; serving runs the .tflite
     ".gcloudignore": False,
     "moodlens/__pycache__/settings.cpython-311.pyc": False,
     "stray.pyc": False,

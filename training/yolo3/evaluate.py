@@ -172,7 +172,7 @@ def load_photo(path: Path) -> np.ndarray:
 def mtcnn_faces(rgb: np.ndarray) -> list[Face]:
     """MTCNN's faces as serving finds them: serving's code and settings (downscaled copy, confidence floor)."""
     settings = get_settings()
-    return mtcnn.detect_faces(rgb, settings.detect_max_side, settings.min_face_confidence)
+    return mtcnn.detect_faces(rgb, settings.models_dir, settings.detect_max_side, settings.min_face_confidence)
 
 
 def mtcnn_boxes(rgb: np.ndarray) -> np.ndarray:

@@ -3,29 +3,28 @@
 Training evaluates its models through this class too, so the accuracy on a card is what serving delivers.
 """
 
+from collections.abc import Callable
+
 import numpy as np
 
 from moodlens.modelcard import ClassifierInput, ModelCard, calibrated_probabilities
+from moodlens.predict.runtime import Network
 
 # Faces per network call: bounds memory when training evaluates thousands of faces at once.
 CHUNK = 256
 
 
 class Classifier:
-    def __init__(self, card: ModelCard, network=None):
-        """`network`: an already loaded Keras model (training, before it saves one); else the card's weights."""
+    def __init__(self, card: ModelCard, network: Callable[[np.ndarray], np.ndarray] | None = None):
+        """`network`: normalised faces to logits; by default the card's runtime file. Training passes its Keras
+        model's predict_on_batch before a runtime file exists."""
         if card.classifier_input is None:
             raise ValueError(f"{card.name} is not a classifier")
         self.card = card
         self.input: ClassifierInput = card.classifier_input
         if network is None:
-            import keras
-
-            network = keras.saving.load_model(card.weights, compile=False)
-            # predict_on_batch runs a compiled graph, several times faster than an eager call on a CPU. It traces
-            # once for the first batch size and once more, for any size, at the second: pay both at load time.
-            for batch in (1, 2):
-                network.predict_on_batch(np.zeros((batch, *self.pixel_shape), np.float32))
+            converted = Network(card.runtime_weights)
+            network = lambda batch: converted(batch)[0]  # noqa: E731 - the network's one output
         self.network = network
 
     @property
@@ -41,9 +40,7 @@ class Classifier:
             x = self.input.normalization.apply(pixels[start : start + CHUNK])
             n = len(x)
             # Face and mirror in one call: one network run per photo.
-            out = np.asarray(
-                self.network.predict_on_batch(np.concatenate([x, x[:, :, ::-1]]) if flip else x), np.float64
-            )
+            out = np.asarray(self.network(np.concatenate([x, x[:, :, ::-1]]) if flip else x), np.float64)
             plain.append(out[:n])
             mirrored.append(out[n:])
         if not plain:

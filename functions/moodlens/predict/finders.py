@@ -67,7 +67,7 @@ class DetectThenClassify(FaceFinder):
         self.classifier = Classifier(card)
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
-        faces = mtcnn.detect_faces(rgb, self.detect_max_side, self.min_face_confidence)
+        faces = mtcnn.detect_faces(rgb, self.card.path.parent, self.detect_max_side, self.min_face_confidence)
         for face in faces:
             face.square = square_crop(rgb, face, self.card.crop)
         return faces

@@ -1,4 +1,12 @@
-"""MTCNN, the face detector in front of the classifiers, run the one way serving and evaluation both use."""
+"""MTCNN (Zhang et al. 2016), the face detector in front of the classifiers, run the one way serving and evaluation
+both use.
+
+The algorithm is the `mtcnn` package's (1.0.0: its image pyramid, thresholds, suppression, box regression and
+landmarks, step for step, so that the faces are the same), written in numpy around its three networks converted to
+LiteRT (`python -m training.convert mtcnn`). tests/predict/test_mtcnn_equivalence.py holds the two side by side.
+"""
+
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -6,39 +14,229 @@ from PIL import Image
 from moodlens.predict.catalog import load_once
 from moodlens.predict.faces import Face
 from moodlens.predict.image_io import fit_within
+from moodlens.predict.runtime import MTCNN_NETS, Network
+
+# The package's defaults, which serving has always used.
+MIN_FACE_SIZE = 20
+CELL_SIZE = 12  # PNet's window: a pyramid level is scaled so that a MIN_FACE_SIZE face spans one window
+PNET_STRIDE = 2
+SCALE_FACTOR = 0.709
+PNET_THRESHOLD, RNET_THRESHOLD, ONET_THRESHOLD = 0.6, 0.7, 0.8
+PNET_NMS_PER_SCALE, PNET_NMS, RNET_NMS, ONET_NMS = 0.5, 0.7, 0.7, 0.7
+# Column-wise suppression compares every candidate with every earlier one: blocks bound the memory.
+NMS_BLOCK = 1024
+
+# Candidate rows: x1, y1, x2, y2, score, then (after ONet) five landmark x and five landmark y.
+X1, Y1, X2, Y2, SCORE = range(5)
 
 
-def detector():
-    def load():
-        import tensorflow as tf
-        from mtcnn import MTCNN
-
-        found = MTCNN()
-        # mtcnn 1.0.0 calls its three Keras networks eagerly; as graphs they run 2-3 times faster on a CPU.
-        # reduce_retracing: the image pyramid's many input sizes share a few traces instead of one each.
-        for stage in found.stages:
-            stage._model = tf.function(stage.model, reduce_retracing=True)
-        return found
-
-    return load_once("mtcnn", load)
+def pyramid_scales(height: int, width: int) -> np.ndarray:
+    """The package's build_scale_pyramid, its level count formula included."""
+    levels = round(-((np.log(min(height, width) / CELL_SIZE) / np.log(SCALE_FACTOR)) + 1))
+    return CELL_SIZE / MIN_FACE_SIZE * SCALE_FACTOR ** np.arange(levels)
 
 
-def detect_faces(rgb: np.ndarray, max_side: int, min_confidence: float) -> list[Face]:
-    """MTCNN on a copy no larger than max_side (its time grows with pixels, and mtcnn 1.0.0 loses large faces
-    when min_face_size is raised instead), boxes and eyes mapped back to `rgb` pixels."""
+def running_sum(values: np.ndarray) -> np.ndarray:
+    """Sums of the first 0, 1, ..., len(values) rows. A loop of whole-row additions: numpy's cumsum down axis 0 walks
+    the array column by column and is about ten times slower on a photo."""
+    sums = np.empty((len(values) + 1, *values.shape[1:]), np.float32)
+    sums[0] = 0
+    for row in range(len(values)):
+        np.add(sums[row], values[row], out=sums[row + 1])
+    return sums
+
+
+def _area_resize_axis(values: np.ndarray, prefix: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """TensorFlow's area resize along one axis: each output cell is the mean of the input it covers, partly covered
+    input cells weighted by the part covered. `prefix` holds the running sums of `values` along `axis`, from 0."""
+    length = values.shape[axis]
+    step = length / size
+    edges = np.arange(size + 1) * step
+    whole = np.floor(edges).astype(np.intp)
+    part = (edges - whole).astype(np.float32)
+    covered = np.take(prefix, whole, axis=axis)
+    shape = [1] * values.ndim
+    shape[axis] = size + 1
+    covered += part.reshape(shape) * np.take(values, np.minimum(whole, length - 1), axis=axis)
+    return np.diff(covered, axis=axis) / np.float32(step)
+
+
+def area_resize(image: np.ndarray, height: int, width: int, row_prefix: np.ndarray) -> np.ndarray:
+    """(H, W, C) float32 to (height, width, C) as tf.image.resize(method='area'); `row_prefix` is the image's
+    running_sum (computed once for the whole pyramid)."""
+    rows = _area_resize_axis(image, row_prefix, height, 0)
+    column_prefix = np.concatenate([np.zeros_like(rows[:, :1]), np.cumsum(rows, axis=1)], axis=1)
+    return _area_resize_axis(rows, column_prefix, width, 1)
+
+
+def _overlap(boxes: np.ndarray, others: np.ndarray, method: str) -> np.ndarray:
+    """(len(boxes), len(others)) intersection over union, or over the smaller area ('min')."""
+    area = (boxes[:, X2] - boxes[:, X1]) * (boxes[:, Y2] - boxes[:, Y1])
+    other_area = (others[:, X2] - others[:, X1]) * (others[:, Y2] - others[:, Y1])
+
+    def extent(low, high):
+        overlap_end = np.minimum(boxes[:, None, high], others[None, :, high])
+        return np.maximum(0, overlap_end - np.maximum(boxes[:, None, low], others[None, :, low]))
+
+    inter = extent(X1, X2) * extent(Y1, Y2)
+    if method == "min":
+        return inter / np.minimum(area[:, None], other_area[None, :])
+    return inter / (area[:, None] + other_area[None, :] - inter)
+
+
+def suppress(candidates: np.ndarray, threshold: float, method: str = "union", sort: bool = True) -> np.ndarray:
+    """The package's suppression: in score order, a candidate is dropped when any earlier one, kept or not, overlaps
+    it by more than `threshold` (not the usual greedy rule, which only lets kept boxes suppress)."""
+    if sort:
+        candidates = candidates[np.argsort(candidates[:, SCORE])[::-1]]
+    keep = np.ones(len(candidates), bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for start in range(0, len(candidates), NMS_BLOCK):
+            block = candidates[start : start + NMS_BLOCK]
+            overlap = _overlap(candidates[: start + len(block)], block, method)
+            # Only earlier candidates count: row i, column j (the block's j-th) with i < start + j.
+            earlier = np.arange(start + len(block))[:, None] < (start + np.arange(len(block)))[None, :]
+            keep[start : start + len(block)] = ~np.any((overlap > threshold) & earlier, axis=0)
+    return candidates[keep]
+
+
+def to_square(candidates: np.ndarray) -> np.ndarray:
+    squared = candidates.copy()
+    width, height = candidates[:, X2] - candidates[:, X1], candidates[:, Y2] - candidates[:, Y1]
+    side = np.maximum(width, height)
+    squared[:, X1] += width * 0.5 - side * 0.5
+    squared[:, Y1] += height * 0.5 - side * 0.5
+    squared[:, X2] = squared[:, X1] + side
+    squared[:, Y2] = squared[:, Y1] + side
+    return squared
+
+
+def regress(candidates: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    moved = candidates.copy()
+    width = candidates[:, X2] - candidates[:, X1] + 1
+    height = candidates[:, Y2] - candidates[:, Y1] + 1
+    moved[:, X1:SCORE] += offsets * np.stack([width, height, width, height], axis=-1)
+    return moved
+
+
+def crop_and_resize(image: np.ndarray, candidates: np.ndarray, side: int) -> np.ndarray:
+    """tf.image.crop_and_resize (bilinear, zero outside the image) of each candidate's box to side x side, with the
+    boxes given to it as the package does (divided by the image's height and width)."""
+    height, width = image.shape[:2]
+    boxes = (candidates[:, X1:SCORE] / np.array([width, height, width, height])).astype(np.float32)
+    steps = np.arange(side, dtype=np.float32)
+
+    def positions(start, end, length):
+        sample = start[:, None] * (length - 1) + steps[None, :] * ((end - start) * (length - 1) / (side - 1))[:, None]
+        inside = (sample >= 0) & (sample <= length - 1)
+        low = np.clip(np.floor(sample), 0, length - 1).astype(np.intp)
+        high = np.clip(np.ceil(sample), 0, length - 1).astype(np.intp)
+        return low, high, (sample - np.floor(sample))[..., None], inside
+
+    top, bottom, down, rows_inside = positions(boxes[:, 1], boxes[:, 3], height)
+    left, right, across, columns_inside = positions(boxes[:, 0], boxes[:, 2], width)
+    # Gathers by flat pixel index: one take per corner, several times faster than indexing rows then columns.
+    pixels = image.reshape(-1, image.shape[2])
+    top, bottom = top[:, :, None] * width, bottom[:, :, None] * width
+    left, right = left[:, None, :], right[:, None, :]
+    across, down = across[:, None, :], down[:, :, None]
+    upper_left, upper_right = np.take(pixels, top + left, axis=0), np.take(pixels, top + right, axis=0)
+    lower_left, lower_right = np.take(pixels, bottom + left, axis=0), np.take(pixels, bottom + right, axis=0)
+    upper = upper_left + (upper_right - upper_left) * across
+    lower = lower_left + (lower_right - lower_left) * across
+    patches = upper + (lower - upper) * down
+    patches *= (rows_inside[:, :, None] & columns_inside[:, None, :])[..., None]
+    return patches.astype(np.float32)
+
+
+class Detector:
+    """The three converted networks and the stages between them."""
+
+    def __init__(self, nets_dir: Path):
+        self.pnet, self.rnet, self.onet = (Network(Path(nets_dir) / f"{name}.tflite") for name in MTCNN_NETS)
+
+    def proposals(self, image: np.ndarray) -> np.ndarray:
+        """PNet over the image pyramid: square candidate windows in image pixels."""
+        height, width = image.shape[:2]
+        row_prefix = running_sum(image)
+        found = []
+        for scale in pyramid_scales(height, width):
+            level = area_resize(image, int(height * scale), int(width * scale), row_prefix)
+            offsets, classes = (out[0] for out in self.pnet(level[None]))
+            score = classes[:, :, 1]
+            ys, xs = np.nonzero(score > PNET_THRESHOLD)
+            if not len(ys):
+                continue
+            reg = offsets[ys, xs].T
+            x1, y1 = xs * PNET_STRIDE + 1, ys * PNET_STRIDE + 1
+            x2, y2 = xs * PNET_STRIDE + CELL_SIZE, ys * PNET_STRIDE + CELL_SIZE
+            side = CELL_SIZE - 1
+            windows = np.stack(
+                [x1 + reg[0] * side, y1 + reg[1] * side, x2 + reg[2] * side, y2 + reg[3] * side, score[ys, xs]], axis=1
+            ).astype(np.float64)
+            windows = windows[np.argsort(windows[:, SCORE])[::-1]]
+            windows[:, X1:SCORE] /= scale
+            found.append(suppress(windows, PNET_NMS_PER_SCALE, sort=False))
+        if not found:
+            return np.empty((0, 5))
+        return to_square(suppress(np.concatenate(found), PNET_NMS))
+
+    def refine(self, image: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """RNet keeps the windows that are faces and straightens their boxes."""
+        offsets, classes = self.rnet(crop_and_resize(image, candidates, 24))
+        candidates = candidates.copy()
+        candidates[:, SCORE] = classes[:, 1]
+        candidates = regress(candidates, offsets)
+        candidates = candidates[candidates[:, SCORE] > RNET_THRESHOLD]
+        return to_square(suppress(candidates, RNET_NMS))
+
+    def output(self, image: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """ONet: the final boxes, scores and five landmarks."""
+        offsets, landmarks, classes = self.onet(crop_and_resize(image, candidates, 48))
+        left, top = candidates[:, X1, None], candidates[:, Y1, None]
+        width, height = candidates[:, X2, None] - left + 1, candidates[:, Y2, None] - top + 1
+        points = np.concatenate([width * landmarks[:, :5] + left - 1, height * landmarks[:, 5:] + top - 1], axis=1)
+        candidates = candidates.copy()
+        candidates[:, SCORE] = classes[:, 1]
+        candidates = np.concatenate([regress(candidates, offsets), points], axis=1)
+        candidates = candidates[candidates[:, SCORE] > ONET_THRESHOLD]
+        return suppress(candidates, ONET_NMS, method="min")
+
+    def detect(self, rgb: np.ndarray) -> np.ndarray:
+        """(K, 15) rows for an RGB uint8 photo, best first: x1, y1, x2, y2 (kept inside the photo), score, five
+        landmark x (left eye, right eye, nose, mouth left, mouth right) and their five y."""
+        image = (rgb.astype(np.float32) - np.float32(127.5)) / np.float32(128)
+        candidates = self.proposals(image)
+        for stage in (self.refine, self.output):
+            if not len(candidates):
+                return np.empty((0, 15))
+            candidates = stage(image, candidates)
+        height, width = rgb.shape[:2]
+        candidates[:, [X1, X2]] = np.clip(candidates[:, [X1, X2]], 0, width - 1)
+        candidates[:, [Y1, Y2]] = np.clip(candidates[:, [Y1, Y2]], 0, height - 1)
+        return candidates
+
+
+def detector(models_dir: Path) -> Detector:
+    nets_dir = Path(models_dir) / "mtcnn"
+    return load_once(f"mtcnn:{nets_dir}", lambda: Detector(nets_dir))
+
+
+def detect_faces(rgb: np.ndarray, models_dir: Path, max_side: int, min_confidence: float) -> list[Face]:
+    """MTCNN on a copy no larger than max_side (its time grows with pixels), boxes and eyes mapped back to `rgb`
+    pixels. Boxes and landmarks are rounded in the small copy, as the package reports them."""
     height, width = rgb.shape[:2]
     small = fit_within(Image.fromarray(rgb), max_side)
     scale = small.width / width
     faces = []
-    for found in detector().detect_faces(np.asarray(small)):
-        if found["confidence"] < min_confidence:
+    for row in detector(models_dir).detect(np.asarray(small)):
+        if row[SCORE] < min_confidence:
             continue
-        x, y, w, h = (value / scale for value in found["box"])
+        x, y, w, h = (value / scale for value in np.round([row[X1], row[Y1], row[X2] - row[X1], row[Y2] - row[Y1]]))
         left, top = max(0, round(x)), max(0, round(y))
         box = (left, top, min(width, round(x + w)) - left, min(height, round(y + h)) - top)
         if box[2] < 1 or box[3] < 1:
             continue
-        points = found["keypoints"]
-        left_eye, right_eye = ((points[eye][0] / scale, points[eye][1] / scale) for eye in ("left_eye", "right_eye"))
-        faces.append(Face(box=box, confidence=float(found["confidence"]), eyes=(left_eye, right_eye)))
+        eyes = np.round(row[[5, 10, 6, 11]]) / scale
+        faces.append(Face(box=box, confidence=float(row[SCORE]), eyes=((eyes[0], eyes[1]), (eyes[2], eyes[3]))))
     return faces

@@ -2,16 +2,17 @@
 
 The saved Keras model returns raw head tensors; everything that turns them into faces (anchors, strides,
 thresholds, class order, input size) comes from the model card (its one_pass_input), and decoding is plain numpy
-here. Keras is imported only when the first photo is read.
+here, around the network converted to LiteRT.
 """
 
-import threading
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
 
 from moodlens.modelcard import ModelCard
 from moodlens.ops import iou, nms, sigmoid, softmax
+from moodlens.predict.runtime import Network
 
 
 def decode(
@@ -87,28 +88,18 @@ def letterbox(gray: np.ndarray, side: int, pad_value: float) -> tuple[np.ndarray
 class YoloFaceReader:
     """Reads faces and their emotions from a photo with the network its card describes."""
 
-    def __init__(self, card: ModelCard, network=None):
-        """`network`: an already loaded Keras model (evaluation reuses one); else the card's weights, on first use."""
+    def __init__(self, card: ModelCard, network: Callable[[np.ndarray], list[np.ndarray]] | None = None):
+        """`network`: letterboxed (N, H, W, 1) float32 images to the raw heads; by default the card's runtime
+        file. Training passes its Keras model's predict_on_batch."""
         if card.one_pass_input is None:
             raise ValueError(f"{card.name} is not a one-pass reader")
         self.card = card
         self.spec = card.one_pass_input
-        self._model = network
-        self._lock = threading.Lock()
-
-    def _network(self):
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    import keras
-
-                    self._model = keras.saving.load_model(self.card.weights, compile=False)
-        return self._model
+        self.network = Network(card.runtime_weights) if network is None else network
 
     def heads(self, batch: np.ndarray) -> list[np.ndarray]:
         """Raw head outputs for float32 (N, H, W) gray images already letterboxed."""
-        # predict_on_batch runs the compiled graph: several times faster than an eager call on a CPU.
-        return [np.asarray(o) for o in self._network().predict_on_batch(batch[..., None])]
+        return [np.asarray(o) for o in self.network(batch[..., None])]
 
     def faces_from_heads(
         self, heads: list[np.ndarray], scale: float, height: int, width: int, min_confidence: float | None = None
