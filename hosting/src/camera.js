@@ -5,7 +5,7 @@ import { capitalize, EMOTION_COLORS } from "./lib/faces.js";
 import { renderHeader } from "./lib/layout.js";
 import { cameraMessage, NO_CAMERA_API } from "./lib/messages.js";
 import { loadModels, modelSelect } from "./lib/models.js";
-import { canvasToDataUrl } from "./lib/photo.js";
+import { canvasToJpeg } from "./lib/photo.js";
 import { session } from "./lib/session.js";
 
 // Faces stay well above the detectors' minimum size at this side, and a frame is then a ~30 KB JPEG.
@@ -88,7 +88,12 @@ async function grab(maxSide, quality) {
   frame.width = Math.round(video.videoWidth * scale);
   frame.height = Math.round(video.videoHeight * scale);
   frame.getContext("2d").drawImage(video, 0, 0, frame.width, frame.height);
-  return { image: await canvasToDataUrl(frame, quality), scale };
+  return { image: await canvasToJpeg(frame, quality), scale };
+}
+
+// Frames go as the JPEG itself (the options in the query string): no base64 to make here or to undo on the server.
+function predictPath(endpoint, options = {}) {
+  return `${endpoint}?${new URLSearchParams({ model: state.model ?? "", ...options })}`;
 }
 
 // One request in flight at a time: the next frame is taken when the answer to the last one is in.
@@ -102,7 +107,7 @@ async function loop() {
     try {
       const { image, scale } = await grab(FRAME_SIDE, 0.8);
       // No token: live frames are never saved; "Save snapshot" saves on purpose.
-      const answer = await api("/predict_img_only_api", { method: "POST", body: { image, model: state.model } });
+      const answer = await api(predictPath("/predict_img_only_api"), { method: "POST", body: image });
       if (!state.running) break;
       const faces = answer.faces ?? [];
       drawBoxes(faces, 1 / scale);
@@ -156,8 +161,8 @@ async function saveSnapshot() {
   try {
     const { image } = await grab(1920, 0.9);
     const name = `Camera ${new Date().toLocaleString()}.jpg`;
-    const answer = await api("/predict_upload_api", { method: "POST", auth: true,
-      body: { image, model: state.model, img_name: name } });
+    const answer = await api(predictPath("/predict_upload_api", { img_name: name }), {
+      method: "POST", auth: true, body: image });
     message.dataset.source = "snapshot";
     setMessage(message, "Snapshot saved to your history. ", "success");
     message.append(h("a", { href: `history.html#${answer.id}` }, "Open it"));

@@ -17,8 +17,8 @@ def clients(repo_root):
 
 @pytest.fixture
 def call(clients):
-    def call(endpoint, method="POST", body=None, json=None, headers=None):
-        response = clients[endpoint].open("/", method=method, data=body, json=json, headers=headers)
+    def call(endpoint, method="POST", body=None, json=None, headers=None, query=None):
+        response = clients[endpoint].open("/", method=method, query_string=query, data=body, json=json, headers=headers)
         return Reply(response.status_code, response.headers, response.get_json(silent=True))
 
     return call

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def call(server_url):
-    def call(endpoint, method="POST", body=None, json=None, headers=None):
+    def call(endpoint, method="POST", body=None, json=None, headers=None, query=None):
         response = requests.request(
-            method, f"{server_url}/{endpoint}", data=body, json=json, headers=headers, timeout=120
+            method, f"{server_url}/{endpoint}", params=query, data=body, json=json, headers=headers, timeout=120
         )
         try:
             payload = response.json()

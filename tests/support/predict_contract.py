@@ -113,6 +113,22 @@ def test_data_url(call, photos_dir, endpoint):
     check_found(reply, endpoint, (500, 375), 3)
 
 
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_photo_as_the_body(call, photos_dir, endpoint):
+    """The camera page's way: the JPEG itself as the body, the options in the query string; the same answer as JSON."""
+    photo = (photos_dir / images.FACES_PHOTO).read_bytes()
+    as_json = call(endpoint, json={"image": images.b64(photo), "model": "mobilenetv2"})
+    raw = call(endpoint, body=photo, headers={"Content-Type": "image/jpeg"}, query={"model": "mobilenetv2"})
+    assert raw.status == 200 and raw.json["model"] == "mobilenetv2" and len(raw.json["faces"]) == 3
+    assert [face["box"] for face in raw.json["faces"]] == [face["box"] for face in as_json.json["faces"]]
+    assert [face["prediction"] for face in raw.json["faces"]] == [face["prediction"] for face in as_json.json["faces"]]
+
+
+@pytest.mark.parametrize("body", [b"", b"not a photo at all", b"\xff\xd8\xff\xe0 broken jpeg"])
+def test_a_body_that_is_not_a_photo(call, body):
+    assert call("predict_img_only_api", body=body, headers={"Content-Type": "image/jpeg"}).json == IMAGE_ERROR
+
+
 @pytest.mark.parametrize("requested, ran", MODEL_CHOICES)
 def test_model_names(call, photos_dir, requested, ran):
     photo = (photos_dir / images.FACES_PHOTO).read_bytes()

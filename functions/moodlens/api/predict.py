@@ -6,7 +6,7 @@ import base64
 import flask
 
 from moodlens.api.history import save_prediction, signed_in_user
-from moodlens.api.http import ApiError, http_endpoint, image_error, parse_error, read_json_object
+from moodlens.api.http import ApiError, http_endpoint, image_error, parse_error, read_body, read_json_object
 from moodlens.modelcard import ModelCard
 from moodlens.predict import catalog, image_io, pipeline
 from moodlens.settings import Settings
@@ -69,13 +69,21 @@ def stored_original(prediction: pipeline.Prediction) -> bytes:
 
 
 def _predict(request: flask.Request, settings: Settings) -> tuple[dict, pipeline.Prediction]:
-    payload = read_json_object(request, settings)
-    image = payload.get("image")
-    if not isinstance(image, str):
-        raise parse_error()
+    """The request's photo and options, then the pipeline. The photo comes as the JSON contract's base64 `image`, or
+    as the body itself (Content-Type image/*, options in the query string): the camera page sends its frames so,
+    a third smaller and with no base64 to encode or decode on either side."""
     try:
+        if request.mimetype.startswith("image/"):
+            payload = {key: request.args[key] for key in ("model", "img_name") if key in request.args}
+            photo = read_body(request, settings.max_image_bytes)
+        else:
+            payload = read_json_object(request, settings)
+            image = payload.get("image")
+            if not isinstance(image, str):
+                raise parse_error()
+            photo = image_io.base64_payload(image, settings.max_image_bytes)
         card = catalog.resolve(payload.get("model"), settings.models_dir)
-        return payload, pipeline.run(image_io.base64_payload(image, settings.max_image_bytes), card, settings)
+        return payload, pipeline.run(photo, card, settings)
     except image_io.ImageRejected:
         raise image_error() from None
     except catalog.ModelUnavailable:

@@ -6,6 +6,7 @@ start of a serverless function pays. Each converted file has one signature: inpu
 """
 
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -24,26 +25,36 @@ class Network:
 
     An interpreter is not safe to share between threads, so each thread that calls gets its own; they share the
     weights, which the interpreter maps from the file. One thread per call: serving runs several requests at once
-    (threads, workers), and on a busy machine more threads per call only add switching."""
+    (threads, workers), and on a busy machine more threads per call only add switching.
 
-    def __init__(self, path: Path, threads: int = 1):
+    A new input shape makes an interpreter plan its memory and repack its weights again (5-10 ms for a classifier
+    or yolo3), so each thread keeps an interpreter for each of the last `shapes_kept` shapes: yolo3 reads every
+    photo at two sizes, a classifier sees a few batch sizes. MTCNN's PNet sees a new shape at every pyramid level
+    of every photo size and keeps one: an interpreter per level would hold tens of megabytes each."""
+
+    def __init__(self, path: Path, shapes_kept: int = 1, threads: int = 1):
         self.path = Path(path)
+        self.shapes_kept = shapes_kept
         self.threads = threads
         self._local = threading.local()
         # Load at once: a missing or broken file fails when the model loads, not at a user's photo.
-        self._runner()
+        self.outputs = len(self._runner(None).get_output_details())
 
-    def _runner(self):
-        runner = getattr(self._local, "runner", None)
-        if runner is None:
-            from ai_edge_litert.interpreter import Interpreter
+    def _runner(self, shape: tuple[int, ...] | None):
+        kept: OrderedDict = self._local.__dict__.setdefault("runners", OrderedDict())
+        if shape in kept:
+            kept.move_to_end(shape)
+            return kept[shape]
+        from ai_edge_litert.interpreter import Interpreter
 
-            interpreter = Interpreter(model_path=str(self.path), num_threads=self.threads)
-            runner = self._local.runner = interpreter.get_signature_runner()
-            self.outputs = len(runner.get_output_details())
+        runner = Interpreter(model_path=str(self.path), num_threads=self.threads).get_signature_runner()
+        kept[shape] = runner
+        while len(kept) > self.shapes_kept:
+            kept.popitem(last=False)
         return runner
 
     def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
-        # The signature runner resizes its input to each batch's shape (the pyramid's sizes, the number of faces).
-        found = self._runner()(**{INPUT_NAME: np.ascontiguousarray(batch, np.float32)})
+        batch = np.ascontiguousarray(batch, np.float32)
+        # The signature runner resizes its input to the batch's shape when it differs from the last call's.
+        found = self._runner(batch.shape)(**{INPUT_NAME: batch})
         return [found[output_name(index)] for index in range(self.outputs)]

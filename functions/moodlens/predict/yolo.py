@@ -95,7 +95,7 @@ class YoloFaceReader:
             raise ValueError(f"{card.name} is not a one-pass reader")
         self.card = card
         self.spec = card.one_pass_input
-        self.network = Network(card.runtime_weights) if network is None else network
+        self.network = Network(card.runtime_weights, shapes_kept=2) if network is None else network
 
     def heads(self, batch: np.ndarray) -> list[np.ndarray]:
         """Raw head outputs for float32 (N, H, W) gray images already letterboxed."""

@@ -1,4 +1,5 @@
-// Every call to the functions goes through here: JSON in and out, and a failure turned into an ApiError people can
+// Every call to the functions goes through here: JSON in (or a photo as it is, a Blob) and JSON out, and a failure
+// turned into an ApiError people can
 // read. It takes the token as an argument and knows nothing of sessions, so session.js can use it to sign in.
 import { serverMessage, UNREACHABLE, UNREADABLE_ANSWER } from "./messages.js";
 
@@ -13,11 +14,13 @@ export class ApiError extends Error {
 
 export async function request(path, { method = "GET", body, token, signal } = {}) {
   const headers = {};
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const raw = body instanceof Blob;
+  if (body !== undefined) headers["Content-Type"] = raw ? body.type : "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
-    response = await fetch(path, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
+    const sent = body === undefined || raw ? body : JSON.stringify(body);
+    response = await fetch(path, { method, headers, signal, body: sent });
   } catch (error) {
     if (error.name === "AbortError") throw error;
     throw new ApiError(UNREACHABLE, 0);

@@ -17,8 +17,12 @@ function readAsDataUrl(blob) {
   });
 }
 
-export function canvasToDataUrl(canvas, quality) {
-  return new Promise((resolve) => canvas.toBlob((blob) => resolve(readAsDataUrl(blob)), "image/jpeg", quality));
+export function canvasToJpeg(canvas, quality) {
+  return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
+}
+
+export async function canvasToDataUrl(canvas, quality) {
+  return readAsDataUrl(await canvasToJpeg(canvas, quality));
 }
 
 /** The photo as a data URL: the file itself when the server takes it as it is (EXIF orientation included). */
