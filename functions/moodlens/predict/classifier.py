@@ -23,7 +23,7 @@ class Classifier:
         self.card = card
         self.input: ClassifierInput = card.classifier_input
         if network is None:
-            converted = Network(card.runtime_weights, shapes_kept=4)
+            converted = Network(card.runtime_weights, kept_values=4 * 2 * CHUNK * self.input.height * self.input.width)
             network = lambda batch: converted(batch)[0]  # noqa: E731 - the network's one output
         self.network = network
 

@@ -23,6 +23,9 @@ PNET_STRIDE = 2
 SCALE_FACTOR = 0.709
 PNET_THRESHOLD, RNET_THRESHOLD, ONET_THRESHOLD = 0.6, 0.7, 0.8
 PNET_NMS_PER_SCALE, PNET_NMS, RNET_NMS, ONET_NMS = 0.5, 0.7, 0.7, 0.7
+# PNet keeps an interpreter per pyramid level while the levels hold this many values: the whole pyramid of a
+# 640x480 photo or camera frame (about 0.2 M pixels), a few megabytes of working memory per serving thread.
+PNET_KEPT_VALUES = 3 * 250_000
 # Column-wise suppression compares every candidate with every earlier one: blocks bound the memory.
 NMS_BLOCK = 1024
 
@@ -153,7 +156,10 @@ class Detector:
     """The three converted networks and the stages between them."""
 
     def __init__(self, nets_dir: Path):
-        self.pnet, self.rnet, self.onet = (Network(Path(nets_dir) / f"{name}.tflite") for name in MTCNN_NETS)
+        self.pnet, self.rnet, self.onet = (
+            Network(Path(nets_dir) / f"{name}.tflite", kept_values=kept)
+            for name, kept in zip(MTCNN_NETS, (PNET_KEPT_VALUES, 0, 0))
+        )
 
     def proposals(self, image: np.ndarray) -> np.ndarray:
         """PNet over the image pyramid: square candidate windows in image pixels."""

@@ -5,6 +5,7 @@ start of a serverless function pays. Each converted file has one signature: inpu
 `output_0`, `output_1`, ... in the order the Keras network returns them.
 """
 
+import math
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -27,14 +28,15 @@ class Network:
     weights, which the interpreter maps from the file. One thread per call: serving runs several requests at once
     (threads, workers), and on a busy machine more threads per call only add switching.
 
-    A new input shape makes an interpreter plan its memory and repack its weights again (5-10 ms for a classifier
-    or yolo3), so each thread keeps an interpreter for each of the last `shapes_kept` shapes: yolo3 reads every
-    photo at two sizes, a classifier sees a few batch sizes. MTCNN's PNet sees a new shape at every pyramid level
-    of every photo size and keeps one: an interpreter per level would hold tens of megabytes each."""
+    A new input shape makes an interpreter plan its memory and prepare its kernels again (4-10 ms), so each thread
+    keeps an interpreter for each recent shape, the most recent first, while their inputs hold no more than
+    `kept_values` numbers in all (their working memory grows with the input): yolo3 reads every photo at two sizes,
+    a classifier sees a few batch sizes, PNet sees every pyramid level of the photo sizes it is sent (a camera's
+    frames always have the same)."""
 
-    def __init__(self, path: Path, shapes_kept: int = 1, threads: int = 1):
+    def __init__(self, path: Path, kept_values: int = 0, threads: int = 1):
         self.path = Path(path)
-        self.shapes_kept = shapes_kept
+        self.kept_values = kept_values
         self.threads = threads
         self._local = threading.local()
         # Load at once: a missing or broken file fails when the model loads, not at a user's photo.
@@ -49,7 +51,7 @@ class Network:
 
         runner = Interpreter(model_path=str(self.path), num_threads=self.threads).get_signature_runner()
         kept[shape] = runner
-        while len(kept) > self.shapes_kept:
+        while len(kept) > 1 and sum(math.prod(kept_shape or ()) for kept_shape in kept) > self.kept_values:
             kept.popitem(last=False)
         return runner
 

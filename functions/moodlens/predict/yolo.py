@@ -94,8 +94,11 @@ class YoloFaceReader:
         if card.one_pass_input is None:
             raise ValueError(f"{card.name} is not a one-pass reader")
         self.card = card
-        self.spec = card.one_pass_input
-        self.network = Network(card.runtime_weights, shapes_kept=2) if network is None else network
+        self.spec = spec = card.one_pass_input
+        if network is None:
+            both_reads = [spec.side**2] + ([spec.second_read.side**2] if spec.second_read else [])
+            network = Network(card.runtime_weights, kept_values=sum(both_reads))
+        self.network = network
 
     def heads(self, batch: np.ndarray) -> list[np.ndarray]:
         """Raw head outputs for float32 (N, H, W) gray images already letterboxed."""
