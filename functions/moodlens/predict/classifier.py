@@ -10,8 +10,9 @@ import numpy as np
 from moodlens.modelcard import ClassifierInput, ModelCard, calibrated_probabilities
 from moodlens.predict.runtime import Network
 
-# Faces per network call: bounds memory when training evaluates thousands of faces at once.
-CHUNK = 256
+# Faces per network call (twice as many crops with test-time flip): an interpreter's working memory grows with its
+# largest batch, and keeps that size.
+CHUNK = 32
 
 
 class Classifier:
@@ -23,7 +24,8 @@ class Classifier:
         self.card = card
         self.input: ClassifierInput = card.classifier_input
         if network is None:
-            converted = Network(card.runtime_weights, kept_values=4 * 2 * CHUNK * self.input.height * self.input.width)
+            largest = 2 * CHUNK * self.input.height * self.input.width * self.input.channels
+            converted = Network(card.runtime_weights, kept=2, max_values=largest)
             network = lambda batch: converted(batch)[0]  # noqa: E731 - the network's one output
         self.network = network
 

@@ -23,9 +23,10 @@ PNET_STRIDE = 2
 SCALE_FACTOR = 0.709
 PNET_THRESHOLD, RNET_THRESHOLD, ONET_THRESHOLD = 0.6, 0.7, 0.8
 PNET_NMS_PER_SCALE, PNET_NMS, RNET_NMS, ONET_NMS = 0.5, 0.7, 0.7, 0.7
-# PNet keeps an interpreter per pyramid level while the levels hold this many values: the whole pyramid of a
-# 640x480 photo or camera frame (about 0.2 M pixels), a few megabytes of working memory per serving thread.
-PNET_KEPT_VALUES = 3 * 250_000
+# Interpreters kept by each network, and the largest input they keep working memory for (runtime.Network): PNet
+# one per pyramid level of a 640x480 photo or camera frame (its largest level is 384x288); RNet and ONet one batch
+# of 256 and 64 candidates.
+NETS_KEPT = ((12, 3 * 384 * 288), (2, 3 * 24 * 24 * 256), (2, 3 * 48 * 48 * 64))
 # Column-wise suppression compares every candidate with every earlier one: blocks bound the memory.
 NMS_BLOCK = 1024
 
@@ -157,8 +158,8 @@ class Detector:
 
     def __init__(self, nets_dir: Path):
         self.pnet, self.rnet, self.onet = (
-            Network(Path(nets_dir) / f"{name}.tflite", kept_values=kept)
-            for name, kept in zip(MTCNN_NETS, (PNET_KEPT_VALUES, 0, 0))
+            Network(Path(nets_dir) / f"{name}.tflite", kept, max_values)
+            for name, (kept, max_values) in zip(MTCNN_NETS, NETS_KEPT)
         )
 
     def proposals(self, image: np.ndarray) -> np.ndarray:

@@ -5,10 +5,10 @@ start of a serverless function pays. Each converted file has one signature: inpu
 `output_0`, `output_1`, ... in the order the Keras network returns them.
 """
 
-import math
+import os
 import threading
-from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,39 +24,54 @@ def output_name(index: int) -> str:
 class Network:
     """A converted network, callable on a float32 batch; returns its outputs as a list, in the Keras order.
 
-    An interpreter is not safe to share between threads, so each thread that calls gets its own; they share the
-    weights, which the interpreter maps from the file. One thread per call: serving runs several requests at once
-    (threads, workers), and on a busy machine more threads per call only add switching.
+    An interpreter runs one call at a time, so calls take one from a pool of idle interpreters (the interpreter
+    releases Python's lock while it runs: calls from several threads run in parallel). Making an interpreter, or
+    giving it a new input shape, costs 4-10 ms (memory planning, kernel preparation), so up to `kept` idle
+    interpreters are kept, the most recently used, each ready for the shape it last ran: yolo3 reads every photo
+    at two sizes, a classifier sees a few batch sizes, PNet sees every level of an image pyramid.
 
-    A new input shape makes an interpreter plan its memory and prepare its kernels again (4-10 ms), so each thread
-    keeps an interpreter for each recent shape, the most recent first, while their inputs hold no more than
-    `kept_values` numbers in all (their working memory grows with the input): yolo3 reads every photo at two sizes,
-    a classifier sees a few batch sizes, PNet sees every pyramid level of the photo sizes it is sent (a camera's
-    frames always have the same)."""
+    An interpreter's working memory grows to the largest input it has run and never shrinks, so an input of more
+    than `max_values` numbers (the large pyramid levels of a big photo, a crowd's batch) runs on an interpreter made
+    for it and dropped after: memory stays bounded by `kept` interpreters of at most `max_values` inputs. At most
+    `concurrent` calls run at once (default: one per CPU); more would only take turns on the same cores."""
 
-    def __init__(self, path: Path, kept_values: int = 0, threads: int = 1):
+    def __init__(self, path: Path, kept: int = 1, max_values: int = 0, concurrent: int | None = None):
         self.path = Path(path)
-        self.kept_values = kept_values
-        self.threads = threads
-        self._local = threading.local()
+        self.kept = kept
+        self.max_values = max_values
+        self._slots = threading.BoundedSemaphore(concurrent or os.cpu_count() or 1)
+        self._lock = threading.Lock()
+        self._idle: list[tuple[tuple[int, ...] | None, Any]] = []
         # Load at once: a missing or broken file fails when the model loads, not at a user's photo.
-        self.outputs = len(self._runner(None).get_output_details())
+        runner = self._new()
+        self.outputs = len(runner.get_output_details())
+        self._idle.append((None, runner))
 
-    def _runner(self, shape: tuple[int, ...] | None):
-        kept: OrderedDict = self._local.__dict__.setdefault("runners", OrderedDict())
-        if shape in kept:
-            kept.move_to_end(shape)
-            return kept[shape]
+    def _new(self):
         from ai_edge_litert.interpreter import Interpreter
 
-        runner = Interpreter(model_path=str(self.path), num_threads=self.threads).get_signature_runner()
-        kept[shape] = runner
-        while len(kept) > 1 and sum(math.prod(kept_shape or ()) for kept_shape in kept) > self.kept_values:
-            kept.popitem(last=False)
-        return runner
+        return Interpreter(model_path=str(self.path), num_threads=1).get_signature_runner()
+
+    def _take(self, shape: tuple[int, ...]):
+        with self._lock:
+            if self._idle:
+                # One already shaped for this input if there is one, else the one idle longest (it is reshaped).
+                ready = [index for index, (idle_shape, _) in enumerate(self._idle) if idle_shape == shape]
+                return self._idle.pop(ready[-1] if ready else 0)[1]
+        return self._new()
+
+    def _give_back(self, shape: tuple[int, ...], runner) -> None:
+        with self._lock:
+            self._idle.append((shape, runner))
+            del self._idle[: -self.kept]
 
     def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
         batch = np.ascontiguousarray(batch, np.float32)
-        # The signature runner resizes its input to the batch's shape when it differs from the last call's.
-        found = self._runner(batch.shape)(**{INPUT_NAME: batch})
+        pooled = batch.size <= self.max_values
+        with self._slots:
+            runner = self._take(batch.shape) if pooled else self._new()
+            # The signature runner resizes its input to the batch's shape when it differs from the last call's.
+            found = runner(**{INPUT_NAME: batch})
+            if pooled:
+                self._give_back(batch.shape, runner)
         return [found[output_name(index)] for index in range(self.outputs)]

@@ -96,8 +96,8 @@ class YoloFaceReader:
         self.card = card
         self.spec = spec = card.one_pass_input
         if network is None:
-            both_reads = [spec.side**2] + ([spec.second_read.side**2] if spec.second_read else [])
-            network = Network(card.runtime_weights, kept_values=sum(both_reads))
+            sides = [spec.side] + ([spec.second_read.side] if spec.second_read else [])
+            network = Network(card.runtime_weights, kept=len(sides), max_values=max(sides) ** 2)
         self.network = network
 
     def heads(self, batch: np.ndarray) -> list[np.ndarray]:
