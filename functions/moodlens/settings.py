@@ -52,6 +52,10 @@ class Settings:
     # MTCNN time grows with pixel count; faces under ~40 px on such a copy are rarely worth labelling.
     detect_max_side: int = 1280
     min_face_confidence: float = 0.9
+    # Threads of one call of the large networks (MTCNN's PNet, yolo3): a single photo then uses every core, and
+    # calls take turns (runtime.Network). 0: the CPUs this process may run on. Set it to the vCPUs of a container
+    # whose CPU quota is below what it sees (Cloud Functions: scripts/deploy sets it from the sizing table).
+    inference_threads: int = 0
     # Faces per photo answered; past it the largest are kept and the answer says faces_truncated.
     max_faces: int = 100
     # The annotated photo goes back inside JSON: larger photos come back downscaled.
@@ -119,6 +123,8 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(variable_name(name), "must be a positive number")
+        if self.inference_threads < 0:
+            raise SettingsError(variable_name("inference_threads"), "must be 0 (one per CPU) or more")
         if self.trusted_proxy_hops < 0:
             raise SettingsError(variable_name("trusted_proxy_hops"), "must be 0 or more")
         if not 0 <= self.min_face_confidence <= 1:
@@ -151,6 +157,10 @@ class Settings:
                 config = None
             if not isinstance(config, dict):
                 raise SettingsError(variable_name("firebase_web_config"), "must be a JSON object")
+
+    @property
+    def threads_per_call(self) -> int:
+        return self.inference_threads or len(os.sched_getaffinity(0))
 
     @property
     def auth_emulator_url(self) -> str | None:

@@ -58,5 +58,5 @@ def test_classifier_gives_probabilities_in_card_order(name, flip):
 def test_finders_load_once_per_process():
     settings = Settings()
     card = catalog.resolve("mobilenetv2", MODELS_DIR)
-    first = finder_for(card, settings.detect_max_side, settings.min_face_confidence)
-    assert finder_for(card, settings.detect_max_side, settings.min_face_confidence) is first
+    first = finder_for(card, settings)
+    assert finder_for(card, settings) is first

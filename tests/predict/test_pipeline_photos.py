@@ -28,7 +28,7 @@ def run(photo: bytes, model: str) -> pipeline.Prediction:
 
 
 def detect(rgb: np.ndarray):
-    return mtcnn.detect_faces(rgb, SETTINGS.models_dir, SETTINGS.detect_max_side, SETTINGS.min_face_confidence)
+    return mtcnn.detect_faces(rgb, SETTINGS)
 
 
 def iou(a, b) -> float:

@@ -172,7 +172,7 @@ def load_photo(path: Path) -> np.ndarray:
 def mtcnn_faces(rgb: np.ndarray) -> list[Face]:
     """MTCNN's faces as serving finds them: serving's code and settings (downscaled copy, confidence floor)."""
     settings = get_settings()
-    return mtcnn.detect_faces(rgb, settings.models_dir, settings.detect_max_side, settings.min_face_confidence)
+    return mtcnn.detect_faces(rgb, settings)
 
 
 def mtcnn_boxes(rgb: np.ndarray) -> np.ndarray:
@@ -268,9 +268,7 @@ def _mtcnn_path(rgb: np.ndarray, name: str = DEFAULT_MODEL):
     classified in one batch. The finder (card and networks) is loaded once, outside the timed call, as the
     yolo3 reader is."""
     settings = get_settings()
-    finder = finder_for(
-        resolve(name, classifier_evaluation.MODELS_DIR), settings.detect_max_side, settings.min_face_confidence
-    )
+    finder = finder_for(resolve(name, classifier_evaluation.MODELS_DIR), settings)
 
     def read() -> None:
         finder.classify(finder.detect(rgb))

@@ -14,6 +14,7 @@ from moodlens.predict.catalog import ModelUnavailable, load_once
 from moodlens.predict.classifier import Classifier
 from moodlens.predict.faces import Face, model_input, square_crop
 from moodlens.predict.yolo import YoloFaceReader
+from moodlens.settings import Settings
 
 
 class FaceFinder(ABC):
@@ -24,10 +25,9 @@ class FaceFinder(ABC):
     # Whether classify() does work of its own (it is timed apart) or detect() already read the emotions.
     classifies_separately: ClassVar[bool]
 
-    def __init__(self, card: ModelCard, detect_max_side: int, min_face_confidence: float):
+    def __init__(self, card: ModelCard, settings: Settings):
         self.card = card
-        self.detect_max_side = detect_max_side
-        self.min_face_confidence = min_face_confidence
+        self.settings = settings
 
     @abstractmethod
     def detect(self, rgb: np.ndarray) -> list[Face]: ...
@@ -45,14 +45,11 @@ def register(finder: type[FaceFinder]) -> type[FaceFinder]:
     return finder
 
 
-def finder_for(card: ModelCard, detect_max_side: int, min_face_confidence: float) -> FaceFinder:
-    """The card's finder, its networks loaded once per process."""
+def finder_for(card: ModelCard, settings: Settings) -> FaceFinder:
+    """The card's finder, its networks loaded once per process (and per settings, which tests vary)."""
     if card.kind not in _FINDERS:
         raise ModelUnavailable(f"model {card.name} has unknown kind {card.kind!r}")
-    return load_once(
-        f"finder:{card.name}:{detect_max_side}:{min_face_confidence}",
-        lambda: _FINDERS[card.kind](card, detect_max_side, min_face_confidence),
-    )
+    return load_once(f"finder:{card.name}:{hash(settings)}", lambda: _FINDERS[card.kind](card, settings))
 
 
 @register
@@ -62,12 +59,12 @@ class DetectThenClassify(FaceFinder):
     kind = CLASSIFIER
     classifies_separately = True
 
-    def __init__(self, card: ModelCard, detect_max_side: int, min_face_confidence: float):
-        super().__init__(card, detect_max_side, min_face_confidence)
+    def __init__(self, card: ModelCard, settings: Settings):
+        super().__init__(card, settings)
         self.classifier = Classifier(card)
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
-        faces = mtcnn.detect_faces(rgb, self.card.path.parent, self.detect_max_side, self.min_face_confidence)
+        faces = mtcnn.detect_faces(rgb, self.settings, self.card.path.parent)
         for face in faces:
             face.square = square_crop(rgb, face, self.card.crop)
         return faces
@@ -88,9 +85,9 @@ class OnePassReader(FaceFinder):
     kind = ONE_PASS
     classifies_separately = False
 
-    def __init__(self, card: ModelCard, detect_max_side: int, min_face_confidence: float):
-        super().__init__(card, detect_max_side, min_face_confidence)
-        self.reader = YoloFaceReader(card)
+    def __init__(self, card: ModelCard, settings: Settings):
+        super().__init__(card, settings)
+        self.reader = YoloFaceReader(card, threads=settings.threads_per_call)
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         faces = [

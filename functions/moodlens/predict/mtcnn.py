@@ -15,6 +15,7 @@ from moodlens.predict.catalog import load_once
 from moodlens.predict.faces import Face
 from moodlens.predict.image_io import fit_within
 from moodlens.predict.runtime import MTCNN_NETS, Network
+from moodlens.settings import Settings
 
 # The package's defaults, which serving has always used.
 MIN_FACE_SIZE = 20
@@ -156,9 +157,10 @@ def crop_and_resize(image: np.ndarray, candidates: np.ndarray, side: int) -> np.
 class Detector:
     """The three converted networks and the stages between them."""
 
-    def __init__(self, nets_dir: Path):
+    def __init__(self, nets_dir: Path, threads: int = 1):
+        """`threads`: of each PNet call, the one large network; RNet and ONet run small batches on one thread."""
         self.pnet, self.rnet, self.onet = (
-            Network(Path(nets_dir) / f"{name}.tflite", kept, max_values)
+            Network(Path(nets_dir) / f"{name}.tflite", kept, max_values, threads=threads if name == "pnet" else 1)
             for name, (kept, max_values) in zip(MTCNN_NETS, NETS_KEPT)
         )
 
@@ -224,20 +226,22 @@ class Detector:
         return candidates
 
 
-def detector(models_dir: Path) -> Detector:
+def detector(models_dir: Path, threads: int = 1) -> Detector:
     nets_dir = Path(models_dir) / "mtcnn"
-    return load_once(f"mtcnn:{nets_dir}", lambda: Detector(nets_dir))
+    return load_once(f"mtcnn:{nets_dir}:{threads}", lambda: Detector(nets_dir, threads))
 
 
-def detect_faces(rgb: np.ndarray, models_dir: Path, max_side: int, min_confidence: float) -> list[Face]:
-    """MTCNN on a copy no larger than max_side (its time grows with pixels), boxes and eyes mapped back to `rgb`
-    pixels. Boxes and landmarks are rounded in the small copy, as the package reports them."""
+def detect_faces(rgb: np.ndarray, settings: Settings, models_dir: Path | None = None) -> list[Face]:
+    """MTCNN on a copy no larger than settings.detect_max_side (its time grows with pixels), boxes and eyes mapped
+    back to `rgb` pixels, faces under settings.min_face_confidence left out. Boxes and landmarks are rounded in the
+    small copy, as the package reports them. `models_dir`: where mtcnn/ is (the card's folder), else the settings'."""
     height, width = rgb.shape[:2]
-    small = fit_within(Image.fromarray(rgb), max_side)
+    small = fit_within(Image.fromarray(rgb), settings.detect_max_side)
     scale = small.width / width
     faces = []
-    for row in detector(models_dir).detect(np.asarray(small)):
-        if row[SCORE] < min_confidence:
+    found = detector(models_dir or settings.models_dir, settings.threads_per_call).detect(np.asarray(small))
+    for row in found:
+        if row[SCORE] < settings.min_face_confidence:
             continue
         x, y, w, h = (value / scale for value in np.round([row[X1], row[Y1], row[X2] - row[X1], row[Y2] - row[Y1]]))
         left, top = max(0, round(x)), max(0, round(y))

@@ -67,7 +67,7 @@ def run(source: bytes, card: ModelCard, settings: Settings) -> Prediction:
     clock = _Clock()
     image = image_io.decode(source, settings.max_image_pixels)
     clock.lap("decode")
-    finder = finder_for(card, settings.detect_max_side, settings.min_face_confidence)
+    finder = finder_for(card, settings)
     faces, truncated = largest(finder.detect(np.asarray(image)), settings.max_faces)
     clock.lap("detect")
     if finder.classifies_separately:

@@ -32,14 +32,18 @@ class Network:
 
     An interpreter's working memory grows to the largest input it has run and never shrinks, so an input of more
     than `max_values` numbers (the large pyramid levels of a big photo, a crowd's batch) runs on an interpreter made
-    for it and dropped after: memory stays bounded by `kept` interpreters of at most `max_values` inputs. At most
-    `concurrent` calls run at once (default: one per CPU); more would only take turns on the same cores."""
+    for it and dropped after: memory stays bounded by `kept` interpreters of at most `max_values` inputs.
 
-    def __init__(self, path: Path, kept: int = 1, max_values: int = 0, concurrent: int | None = None):
+    Each call runs on `threads` threads, and as many calls at once as there are CPUs for them: a large network
+    (PNet, yolo3) runs one call at a time on every core, so one photo is answered sooner, and calls take turns;
+    more at once would only take turns on the same cores."""
+
+    def __init__(self, path: Path, kept: int = 1, max_values: int = 0, threads: int = 1):
         self.path = Path(path)
         self.kept = kept
         self.max_values = max_values
-        self._slots = threading.BoundedSemaphore(concurrent or os.cpu_count() or 1)
+        self.threads = threads
+        self._slots = threading.BoundedSemaphore(max(1, len(os.sched_getaffinity(0)) // threads))
         self._lock = threading.Lock()
         self._idle: list[tuple[tuple[int, ...] | None, Any]] = []
         # Load at once: a missing or broken file fails when the model loads, not at a user's photo.
@@ -50,7 +54,7 @@ class Network:
     def _new(self):
         from ai_edge_litert.interpreter import Interpreter
 
-        return Interpreter(model_path=str(self.path), num_threads=1).get_signature_runner()
+        return Interpreter(model_path=str(self.path), num_threads=self.threads).get_signature_runner()
 
     def _take(self, shape: tuple[int, ...]):
         with self._lock:

@@ -88,16 +88,18 @@ def letterbox(gray: np.ndarray, side: int, pad_value: float) -> tuple[np.ndarray
 class YoloFaceReader:
     """Reads faces and their emotions from a photo with the network its card describes."""
 
-    def __init__(self, card: ModelCard, network: Callable[[np.ndarray], list[np.ndarray]] | None = None):
+    def __init__(
+        self, card: ModelCard, network: Callable[[np.ndarray], list[np.ndarray]] | None = None, threads: int = 1
+    ):
         """`network`: letterboxed (N, H, W, 1) float32 images to the raw heads; by default the card's runtime
-        file. Training passes its Keras model's predict_on_batch."""
+        file, run on `threads` threads. Training passes its Keras model's predict_on_batch."""
         if card.one_pass_input is None:
             raise ValueError(f"{card.name} is not a one-pass reader")
         self.card = card
         self.spec = spec = card.one_pass_input
         if network is None:
             sides = [spec.side] + ([spec.second_read.side] if spec.second_read else [])
-            network = Network(card.runtime_weights, kept=len(sides), max_values=max(sides) ** 2)
+            network = Network(card.runtime_weights, kept=len(sides), max_values=max(sides) ** 2, threads=threads)
         self.network = network
 
     def heads(self, batch: np.ndarray) -> list[np.ndarray]:
