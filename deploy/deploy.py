@@ -371,9 +371,16 @@ def _size_flags(size: Size) -> list[str]:
     ]
 
 
+def _thread_settings(size: Size) -> dict[str, str]:
+    """THREADS: the requests one instance serves at once (functions-framework's gunicorn threads, equal to the
+    concurrency, as Python functions need). MOODLENS_INFERENCE_THREADS: the vCPUs the instance is given, since the
+    container sees the host's CPUs and not its quota."""
+    return {"THREADS": str(size.concurrency), "MOODLENS_INFERENCE_THREADS": str(max(1, int(size.cpu)))}
+
+
 def function_command(table: Table, function: Function, project: str, region: str, env: dict[str, str]) -> list[str]:
     assert function.size is not None
-    env = dict(env, THREADS=str(function.size.concurrency))
+    env = dict(env, **_thread_settings(function.size))
     return [
         "gcloud",
         "functions",
@@ -393,7 +400,7 @@ def function_command(table: Table, function: Function, project: str, region: str
 
 
 def cloud_run_command(table: Table, project: str, region: str, env: dict[str, str], image: str | None) -> list[str]:
-    env = dict(env, THREADS=str(table.cloud_run.concurrency))
+    env = dict(env, **_thread_settings(table.cloud_run))
     source = f"--image={image}" if image else "--source=."
     return [
         "gcloud",

@@ -106,6 +106,8 @@ def test_each_command_deploys_a_gen2_python_function_sized_by_the_table(path):
         # Cloud Run's rule, and Python's: concurrency above 1 needs a whole vCPU and as many threads.
         assert int(given["concurrency"]) == 1 or float(given["cpu"]) >= 1
         assert env_vars(command)["THREADS"] == given["concurrency"]
+        # The instance sees the host's CPUs, not its quota: the networks' threads follow the table's vCPUs.
+        assert env_vars(command)["MOODLENS_INFERENCE_THREADS"] == str(max(1, int(float(given["cpu"]))))
         if service in PREDICT:
             assert given["memory"] in ("2Gi", "4Gi") and float(given["cpu"]) >= 1, "the models and a photo's arrays"
         else:
