@@ -58,9 +58,10 @@ class Network:
 
     def _take(self, shape: tuple[int, ...]):
         with self._lock:
-            if self._idle:
-                # One already shaped for this input if there is one, else the one idle longest (it is reshaped).
-                ready = [index for index, (idle_shape, _) in enumerate(self._idle) if idle_shape == shape]
+            # One already shaped for this input if there is one; else a new one while fewer than `kept` are idle;
+            # else the one idle longest, reshaped.
+            ready = [index for index, (idle_shape, _) in enumerate(self._idle) if idle_shape == shape]
+            if ready or len(self._idle) >= self.kept:
                 return self._idle.pop(ready[-1] if ready else 0)[1]
         return self._new()
 
