@@ -81,7 +81,7 @@ async function openItem(id) {
     $("#detail-meta").textContent =
       `${formatDate(record.created_at)} · ${modelTitle(record.model)} · ${facesCountText(record.faces.length)}`;
     $("#detail-body").replaceChildren(record.faces.length
-      ? predictionView(record)
+      ? predictionView(record, jpegSrc(record.original))
       : h("figure", { class: "prediction__photo" }, h("img", { src: jpegSrc(record.image), alt: "The photo" })));
   } catch (error) {
     $("#detail-title").textContent = "Could not open this prediction";
@@ -140,6 +140,12 @@ function signedOut() {
       h("a", { class: "button button--ghost", href: "account.html?mode=signup&next=history.html" }, "Create account"))));
 }
 
+// Escape closes a dialog without touching returnValue: cleared first, an earlier "confirm" cannot delete again.
+function askFirst(dialog) {
+  dialog.returnValue = "";
+  dialog.showModal();
+}
+
 // Links to history.html#<id> (the upload page's "Open it") also work on this page itself.
 window.addEventListener("hashchange", () => {
   const id = location.hash.slice(1);
@@ -147,10 +153,11 @@ window.addEventListener("hashchange", () => {
 });
 loadMore.addEventListener("click", loadPage);
 $("#detail-close").addEventListener("click", closeDetail);
-$("#detail-delete").addEventListener("click", deleteOpen);
+$("#detail-delete").addEventListener("click", () => askFirst($("#confirm-one")));
+$("#confirm-one").addEventListener("close", () => $("#confirm-one").returnValue === "confirm" && deleteOpen());
 detail.addEventListener("close", () => state.openId && closeDetail());
 detail.addEventListener("click", (event) => event.target === detail && closeDetail());
-$("#delete-all").addEventListener("click", () => $("#confirm-all").showModal());
+$("#delete-all").addEventListener("click", () => askFirst($("#confirm-all")));
 $("#confirm-all").addEventListener("close", () => $("#confirm-all").returnValue === "confirm" && deleteAll());
 
 renderHeader();

@@ -61,6 +61,7 @@ def test_sign_up_upload_open_delete_and_privacy(new_page, photos_dir, screenshot
     page.goto(f"/history.html#{record_id}")
     expect(dialog.locator(".face-card")).to_have_count(faces_on_upload)
     dialog.get_by_role("button", name="Delete this prediction").click()
+    page.locator("#confirm-one").get_by_role("button", name="Delete", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="deleted")).to_be_visible()
     expect(page.locator(f'.history-item[data-id="{record_id}"]')).to_have_count(0)
     page.reload()
@@ -113,6 +114,42 @@ def test_delete_all_asks_first(new_page, site, photos_dir):
     expect(page.locator(".history-item")).to_have_count(0)
     page.reload()
     expect(page.get_by_role("heading", name="No predictions yet")).to_be_visible()
+
+
+def test_opening_a_record_focuses_close_and_deleting_asks_first(new_page, site, photos_dir):
+    email = account_with_predictions(site, photos_dir, 1)
+    page = new_page("/account.html?next=history.html")
+    submit_account_form(page, email)
+    item = page.locator(".history-item")
+    dialog = page.locator("#detail")
+
+    # Enter or Space right after opening a record closes it: it used to delete it.
+    for key in ("Enter", " "):
+        item.click()
+        expect(dialog.get_by_role("button", name="Close")).to_be_focused()
+        page.keyboard.press(key)
+        expect(dialog).to_be_hidden()
+        expect(item).to_have_count(1)
+
+    item.click()
+    expect(dialog.locator(".face-card").first).to_be_visible()
+    dialog.get_by_role("button", name="Delete this prediction").click()
+    confirm = page.locator("#confirm-one")
+    expect(confirm.get_by_role("button", name="Keep it")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(confirm).to_be_hidden()
+    # Escape after a "Keep it" must not reuse an earlier answer either.
+    dialog.get_by_role("button", name="Delete this prediction").click()
+    page.keyboard.press("Escape")
+    expect(confirm).to_be_hidden()
+    page.reload()
+    expect(item).to_have_count(1)
+
+    item.click()
+    dialog.get_by_role("button", name="Delete this prediction").click()
+    confirm.get_by_role("button", name="Delete", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="deleted")).to_be_visible()
+    expect(item).to_have_count(0)
 
 
 def test_wrong_password_is_refused_plainly(new_page, site, screenshot):
