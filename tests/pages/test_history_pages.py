@@ -142,10 +142,11 @@ def test_opening_a_record_focuses_close_and_deleting_asks_first(new_page, site, 
     dialog.get_by_role("button", name="Delete this prediction").click()
     page.keyboard.press("Escape")
     expect(confirm).to_be_hidden()
+    # Still there on the server: the reload reopens it from the address.
     page.reload()
     expect(item).to_have_count(1)
+    expect(dialog.locator(".face-card").first).to_be_visible()
 
-    item.click()
     dialog.get_by_role("button", name="Delete this prediction").click()
     confirm.get_by_role("button", name="Delete", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="deleted")).to_be_visible()
