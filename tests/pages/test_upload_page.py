@@ -7,6 +7,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.support import images
+from tests.support.pages import PASSWORD, submit_account_form, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -41,8 +42,9 @@ def test_photo_gives_one_card_per_face_with_seven_bars(new_page, site, photos_di
         assert values == sorted(values, reverse=True), "the most probable emotion comes first"
     expect(page.locator(".prediction__photo img")).to_have_js_property("complete", True)
     assert page.locator(".prediction__photo img").evaluate("img => img.naturalWidth") > 0
-    # Anonymous visitors are invited to sign in rather than told it was saved.
+    # Anonymous visitors are invited to sign in rather than told it was saved, and have nothing to switch.
     expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
+    expect(page.get_by_role("switch", name="Save to history")).to_be_hidden()
     screenshot(page, "upload-result")
 
 
@@ -66,3 +68,55 @@ def test_photo_without_faces_says_so(new_page, tmp_path):
     chosen_model(page)
     page.set_input_files("#file", str(plain))
     expect(page.get_by_role("heading", name="No faces found")).to_be_visible()
+
+
+def history_count(site, token):
+    reply = requests.get(f"{site}/history_api", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    return len(reply.json()["items"])
+
+
+def test_saving_is_visible_and_intentional(new_page, site, photos_dir, tmp_path, screenshot):
+    email = unique_email()
+    token = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
+    page = new_page("/account.html?next=index.html")
+    submit_account_form(page, email)
+    switch = page.get_by_role("switch", name="Save to history")
+    expect(switch).to_be_checked()
+
+    page.set_input_files("#file", str(photos_dir / images.FACES_PHOTO))
+    expect(page.get_by_role("link", name="Open it")).to_be_visible()
+    assert history_count(site, token["token"]) == 1
+    screenshot(page, "upload-saved")
+
+    # Another model: nothing runs or saves until asked.
+    other = page.locator("input[name=model]:not(:checked)").first
+    other_title = other.get_attribute("value")
+    requests_made = []
+    page.on("request", lambda request: requests_made.append(request.url) if "predict" in request.url else None)
+    other.check()
+    rerun = page.get_by_role("button", name="Run again with")
+    expect(rerun).to_be_visible()
+    page.wait_for_timeout(500)
+    assert requests_made == [] and history_count(site, token["token"]) == 1
+    rerun.click()
+    expect(page.get_by_role("link", name="Open it")).to_be_visible()
+    expect(page.locator(".result")).to_contain_text(
+        page.locator(f"input[value='{other_title}']").evaluate(
+            "input => input.closest('label').querySelector('.model-option__name').textContent"
+        )
+    )
+    assert history_count(site, token["token"]) == 2
+
+    # Switched off: the plain endpoint, and the page says it was not saved.
+    plain = tmp_path / "sky.png"
+    plain.write_bytes(images.encode(images.Image.new("RGB", (320, 240), (120, 170, 230))))
+    switch.uncheck()
+    page.set_input_files("#file", str(plain))
+    expect(page.get_by_role("heading", name="No faces found")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Not saved")).to_be_visible()
+    assert history_count(site, token["token"]) == 2
+    # Switched on, a photo without faces is saved too, and says so.
+    switch.check()
+    page.set_input_files("#file", str(plain))
+    expect(page.get_by_role("link", name="Open it")).to_be_visible()
+    assert history_count(site, token["token"]) == 3
