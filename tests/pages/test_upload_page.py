@@ -120,3 +120,145 @@ def test_saving_is_visible_and_intentional(new_page, site, photos_dir, tmp_path,
     page.set_input_files("#file", str(plain))
     expect(page.get_by_role("link", name="Open it")).to_be_visible()
     assert history_count(site, token["token"]) == 3
+
+
+GROUP_PHOTO = "dlib_bald_guys.jpg"  # 24 faces in rows
+SMALL_FACES_PHOTO = "dlib_2007_007763.jpg"  # 7 faces of 37-45 px
+YOLO_MISSES_PHOTO = "deepface_img1.jpg"  # a 1382 x 1868 portrait whose one face yolo3 does not find
+
+
+def predict(site, photo, model):
+    body = {"image": base64.b64encode(photo.read_bytes()).decode(), "model": model}
+    return requests.post(f"{site}/predict_api", json=body, timeout=120).json()
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_group_photo_has_numbered_boxes_linked_to_cards(new_page, photos_dir, viewport, screenshot):
+    page = new_page("/", viewport)
+    chosen_model(page)
+    page.set_input_files("#file", str(photos_dir / GROUP_PHOTO))
+    cards = page.locator(".result .face-card")
+    boxes = page.locator(".result .face-box")
+    expect(cards.first).to_be_visible()
+    count = cards.count()
+    assert count >= 7
+    expect(boxes).to_have_count(count)
+    expect(page.locator(".result .face-grid--compact")).to_be_visible()
+    assert [cards.nth(i).get_attribute("data-face") for i in range(count)] == [str(n) for n in range(1, count + 1)]
+    assert [boxes.nth(i).inner_text() for i in range(count)] == [str(n) for n in range(1, count + 1)]
+
+    # Numbers keep a readable size on a phone, and every box lies on the photo.
+    number_px = float(boxes.first.locator(".face-number").evaluate("el => parseFloat(getComputedStyle(el).fontSize)"))
+    assert number_px >= 12
+    photo = page.locator(".result .prediction__photo img").bounding_box()
+    for i in range(count):
+        box = boxes.nth(i).bounding_box()
+        assert photo["x"] - 1 <= box["x"] and box["x"] + box["width"] <= photo["x"] + photo["width"] + 1
+        assert photo["y"] - 1 <= box["y"] and box["y"] + box["height"] <= photo["y"] + photo["height"] + 1
+
+    # A card lights its box, a box its card; keyboard focus on a card does the same.
+    cards.nth(4).hover()
+    expect(boxes.nth(4)).to_have_class("face-box is-active")
+    expect(page.locator(".result .face-box.is-active")).to_have_count(1)
+    boxes.nth(2).hover()
+    expect(cards.nth(2)).to_have_class("face-card is-active")
+    page.mouse.move(0, 0)
+    cards.nth(6).focus()
+    expect(boxes.nth(6)).to_have_class("face-box is-active")
+    screenshot(page, "upload-group")
+
+
+def test_weak_calls_and_small_faces_are_flagged(new_page, site, photos_dir):
+    page = new_page("/")
+    model = chosen_model(page)
+    photo = photos_dir / SMALL_FACES_PHOTO
+    answer = predict(site, photo, model)
+    small = sum(min(face["box"][2:]) < 48 for face in answer["faces"])
+    uncertain = sum(face["prediction"][0]["probability"] < 0.4 for face in answer["faces"])
+    assert small > 0
+    page.set_input_files("#file", str(photo))
+    expect(page.locator(".result .face-card")).to_have_count(len(answer["faces"]))
+    expect(page.locator(".result .badge--warning")).to_have_count(small)
+    expect(page.locator(".result .badge--warning").first).to_contain_text("Small face")
+    expect(page.locator(".result .badge--uncertain")).to_have_count(uncertain)
+
+
+def test_model_picker_speaks_plainly(new_page):
+    page = new_page("/")
+    chosen_model(page)
+    picker = page.locator(".model-picker")
+    for words in ("Most accurate", "Fastest", "Experimental: one pass", "times in 10 on a standard test set"):
+        expect(picker).to_contain_text(words)
+    for jargon in ("stem", "residual", "bottleneck"):
+        expect(picker).not_to_contain_text(jargon)
+    # The accuracy is information, not a pass mark: not in the success green.
+    accuracy = picker.locator(".model-option__accuracy").first
+    muted = picker.locator(".model-option__description").first.evaluate("el => getComputedStyle(el).color")
+    assert accuracy.evaluate("el => getComputedStyle(el).color") == muted
+
+
+def test_a_server_error_offers_retry_and_the_same_file_runs_again(new_page, photos_dir):
+    page = new_page("/")
+    chosen_model(page)
+    photo = str(photos_dir / images.FACES_PHOTO)
+    failure = {"status": 500, "content_type": "application/json", "body": '{"error": "internal", "code": "internal"}'}
+    page.route("**/predict_api", lambda route: route.fulfill(**failure), times=1)
+    page.set_input_files("#file", photo)
+    expect(page.get_by_role("alert")).to_have_text("Internal error.")
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator(".result .face-card").first).to_be_visible()
+
+    page.route("**/predict_api", lambda route: route.fulfill(**failure), times=1)
+    page.set_input_files("#file", photo)
+    expect(page.get_by_role("alert")).to_have_text("Internal error.")
+    # The same file picked again is a new try.
+    page.set_input_files("#file", photo)
+    expect(page.locator(".result .face-card").first).to_be_visible()
+    expect(page.get_by_role("button", name="Retry")).to_be_hidden()
+
+
+def test_a_slow_first_prediction_says_the_model_is_warming_up(new_page, photos_dir):
+    page = new_page("/")
+    chosen_model(page)
+    held = []
+    page.route("**/predict_api", lambda route: held.append(route), times=1)
+    page.set_input_files("#file", str(photos_dir / images.FACES_PHOTO))
+    expect(page.locator("#status-text")).to_contain_text("Warming up the model, only the first time")
+    held[0].continue_()
+    expect(page.locator(".result .face-card").first).to_be_visible()
+
+
+def test_a_failed_model_list_keeps_a_way_back(new_page):
+    page = new_page("/", in_browser=None)
+    page.route(
+        "**/models_api",
+        lambda route: route.fulfill(status=503, content_type="application/json", body='{"error": "down"}'),
+        times=1,
+    )
+    page.reload()
+    expect(page.locator("#models").get_by_role("alert")).to_be_visible()
+    page.get_by_role("button", name="Try again").click()
+    expect(page.locator("input[name=model]").first).to_be_visible()
+
+
+def test_no_face_advice_fits_the_model_and_offers_the_best_one(new_page, site, photos_dir):
+    photo = photos_dir / YOLO_MISSES_PHOTO
+    assert predict(site, photo, "yolo3")["found"] is False
+    page = new_page("/")
+    chosen_model(page)
+    page.locator("input[name=model][value=yolo3]").check()
+    page.set_input_files("#file", str(photo))
+    expect(page.get_by_role("heading", name="No faces found")).to_be_visible()
+    expect(page.locator(".result")).not_to_contain_text("larger")
+    page.get_by_role("button", name="Try with Inception-ResNet").click()
+    expect(page.get_by_role("heading", name="1 face found")).to_be_visible()
+    expect(page.locator("input[name=model][value=inception-resnet]")).to_be_checked()
+
+
+def test_a_mistyped_address_gets_a_page(new_page, site):
+    page = new_page("/")
+    reply = page.goto("/no/such/page.html")
+    assert reply.status == 404
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    page.get_by_role("link", name="History").click()
+    page.wait_for_url(f"{site}/history.html")

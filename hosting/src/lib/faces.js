@@ -77,7 +77,8 @@ function linkBoxesAndCards(root) {
   };
   for (const el of root.querySelectorAll("[data-face]")) {
     el.addEventListener("mouseenter", () => light(el.dataset.face));
-    el.addEventListener("mouseleave", () => light(null));
+    // The pointer leaving gives the highlight back to the card that has keyboard focus, if any.
+    el.addEventListener("mouseleave", () => light(root.querySelector(".face-card:focus")?.dataset.face));
     el.addEventListener("focusin", () => light(el.dataset.face));
     el.addEventListener("focusout", () => light(null));
   }
