@@ -15,16 +15,30 @@ const message = $("#history-message");
 const loadMore = $("#load-more");
 const detail = $("#detail");
 
+// One chip per emotion with its count ("Happy 3"), most frequent first: a tag repeated per face said less, longer.
+function emotionCounts(faces) {
+  const counts = new Map();
+  for (const face of faces) {
+    const { emotion } = topEmotion(face);
+    counts.set(emotion, (counts.get(emotion) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
 function itemCard(item) {
-  const chips = item.faces.slice(0, CHIPS_SHOWN).map((face) => emotionChip(topEmotion(face).emotion));
-  const more = item.faces.length - CHIPS_SHOWN;
+  const counts = emotionCounts(item.faces);
+  const more = counts.length - CHIPS_SHOWN;
+  const name = item.img_name || "Photo";
   return h("button", { class: "history-item", type: "button", "data-id": item.id, onclick: () => openItem(item.id),
-    "aria-label": `${item.img_name || "Photo"}, ${formatDate(item.created_at)}` },
+    "aria-label": `${name}, ${formatDate(item.created_at)}` },
   h("img", { class: "history-item__thumb", src: jpegSrc(item.thumbnail), alt: "", loading: "lazy" }),
   h("span", { class: "history-item__body" },
+    h("span", { class: "history-item__name", title: name }, name),
     h("span", { class: "history-item__date" }, formatDate(item.created_at)),
     h("span", { class: "history-item__meta" }, `${modelTitle(item.model)} · ${facesCountText(item.faces.length)}`),
-    h("span", { class: "history-item__chips" }, chips, more > 0 ? h("span", { class: "chip" }, `+${more}`) : null)));
+    h("span", { class: "history-item__chips" },
+      counts.slice(0, CHIPS_SHOWN).map(([emotion, count]) => emotionChip(emotion, count)),
+      more > 0 ? h("span", { class: "chip" }, `+${more} more`) : null)));
 }
 
 function render() {
@@ -45,7 +59,8 @@ function render() {
   const days = emotionsByDay(state.items);
   show($("#chart"), days.length > 0);
   if (days.length) {
-    $("#chart-caption").textContent = `Top emotion of each face in your ${count} latest predictions, by day.`;
+    $("#chart-caption").textContent =
+      `Each face in your ${count} latest saved photos, counted under its top emotion, per day.`;
     const width = Math.min(720, Math.max(300, $("#chart-body").clientWidth));
     $("#chart-body").replaceChildren(emotionChart(days, width));
   }

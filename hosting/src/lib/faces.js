@@ -15,10 +15,10 @@ export function topEmotion(face) {
   return face.prediction[0];
 }
 
-export function emotionChip(emotion, probability) {
+// An emotion and how many faces showed it ("Happy 3").
+export function emotionChip(emotion, count) {
   return h("span", { class: "chip", style: `--emotion: ${EMOTION_COLORS[emotion] ?? "#888"}` },
-    h("span", { class: "chip__dot", "aria-hidden": "true" }),
-    capitalize(emotion), probability == null ? null : ` ${formatPercent(probability)}`);
+    h("span", { class: "chip__dot", "aria-hidden": "true" }), `${capitalize(emotion)} ${count}`);
 }
 
 function bar({ emotion, probability }) {
