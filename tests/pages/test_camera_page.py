@@ -22,6 +22,16 @@ OVERLAY_INK = """canvas => {
 }"""
 
 
+BLACK_INK = """canvas => {
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let black = 0;
+  for (let i = 0; i < pixels.length; i += 4) {
+    if (pixels[i + 3] === 255 && !pixels[i] && !pixels[i + 1] && !pixels[i + 2]) black++;
+  }
+  return black;
+}"""
+
+
 @pytest.fixture(scope="module")
 def camera_browser(playwright_session, photos_dir, tmp_path_factory):
     video = tmp_path_factory.mktemp("camera") / "faces.y4m"
@@ -72,11 +82,24 @@ def test_fake_camera_gets_boxes_and_a_frame_rate(new_page, camera_browser, viewp
     expect(page.locator("#fps")).to_have_text(MEASURED_FPS)
     assert float(page.locator("#fps").text_content().removesuffix(" fps")) > 0
     expect(page.locator("#latency")).to_contain_text("ms")
+    # Labels are written in black on the emotion's colour (4.5:1 or more on each, see test_annotate.py).
+    assert overlay.evaluate(BLACK_INK) > 0
+    # Screen readers hear the faces: a polite list, in words.
+    faces = page.locator("#live-faces")
+    expect(faces).to_have_attribute("aria-live", "polite")
+    expect(faces.locator("li").first).to_have_text(re.compile(r"^Face 1: [A-Z][a-z]+, \d+%$"))
+    # The whole video and its figures fit a laptop's screen, figures over the video.
+    stage = page.locator("#stage").bounding_box()
+    if viewport == "desktop":
+        assert stage["y"] + stage["height"] <= page.viewport_size["height"]
+    stats = page.locator(".stats").bounding_box()
+    assert stage["y"] <= stats["y"] and stats["y"] + stats["height"] <= stage["y"] + stage["height"]
     screenshot(page, "camera-live")
 
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_role("button", name="Start camera")).to_be_visible()
     assert overlay.evaluate(OVERLAY_INK) == 0
+    expect(faces).to_have_text("The camera is off.")
 
 
 def test_snapshot_saves_one_prediction_and_live_frames_none(new_page, camera_browser, site):
