@@ -29,8 +29,8 @@ function itemCard(item) {
   const counts = emotionCounts(item.faces);
   const more = counts.length - CHIPS_SHOWN;
   const name = item.img_name || "Photo";
-  return h("button", { class: "history-item", type: "button", "data-id": item.id, onclick: () => openItem(item.id),
-    "aria-label": `${name}, ${formatDate(item.created_at)}` },
+  // Named by its visible text (file name, date, model, faces, emotions), which speech input users can say.
+  return h("button", { class: "history-item", type: "button", "data-id": item.id, onclick: () => openItem(item.id) },
   h("img", { class: "history-item__thumb", src: jpegSrc(item.thumbnail), alt: "", loading: "lazy" }),
   h("span", { class: "history-item__body" },
     h("span", { class: "history-item__name", title: name }, name),
