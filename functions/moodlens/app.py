@@ -43,6 +43,9 @@ def create_app(hosting_dir: Path | None = None) -> flask.Flask:
                 # The page sources and source maps stay on the developer's machine: only what the pages run is served.
                 if path.startswith("src/") or path.endswith(".map"):
                     raise NotFound()
+                # /docs is docs.html, as firebase.json's rewrite makes it on Firebase Hosting.
+                if path == "docs":
+                    path = "docs.html"
                 response = flask.send_from_directory(hosting_dir, path)
             except NotFound:
                 # Like Firebase Hosting: a mistyped address gets the pages' 404.html, not the API's JSON error.

@@ -2,10 +2,11 @@
 import { api } from "./lib/api.js";
 import { emotionChart, emotionsByDay } from "./lib/chart.js";
 import { $, formatDate, h, jpegSrc, setMessage, show } from "./lib/dom.js";
-import { emotionChip, facesCountText, predictionView, topEmotion } from "./lib/faces.js";
+import { downloadLinks, emotionChip, facesCountText, predictionView, topEmotion } from "./lib/faces.js";
 import { renderHeader } from "./lib/layout.js";
 import { modelTitle } from "./lib/models.js";
 import { session } from "./lib/session.js";
+import { zipBlob } from "./lib/zip.js";
 
 const PAGE_SIZE = 24;
 const CHIPS_SHOWN = 4;
@@ -47,6 +48,7 @@ function render() {
     ? `${count}${state.cursor ? "+" : ""} saved ${count === 1 ? "prediction" : "predictions"}, newest first`
     : "Nothing saved yet.";
   show($("#delete-all"), count > 0);
+  show($("#export-all"), count > 0);
   show(loadMore, Boolean(state.cursor));
   if (!count) {
     grid.replaceChildren(h("div", { class: "empty-state panel" },
@@ -95,7 +97,7 @@ async function openItem(id) {
     $("#detail-title").textContent = record.img_name || "Photo";
     $("#detail-meta").textContent =
       `${formatDate(record.created_at)} · ${modelTitle(record.model)} · ${facesCountText(record.faces.length)}`;
-    $("#detail-body").replaceChildren(record.faces.length
+    $("#detail-body").replaceChildren(downloadLinks(record, record.img_name), record.faces.length
       ? predictionView(record, jpegSrc(record.original))
       : h("figure", { class: "prediction__photo" }, h("img", { src: jpegSrc(record.image), alt: "The photo" })));
   } catch (error) {
@@ -140,10 +142,50 @@ async function deleteAll() {
   }
 }
 
+const base64Bytes = (text) => Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+
+// Everything saved, as one zip made here from the history API: history.json (each record, its faces' boxes and
+// emotions) and both photos of each record, named by its id.
+async function exportAll() {
+  const button = $("#export-all");
+  button.disabled = true;
+  setMessage(message, "Preparing your export…", "info");
+  try {
+    const ids = [];
+    let cursor = null;
+    do {
+      const query = new URLSearchParams({ limit: 100, ...(cursor ? { cursor } : {}) });
+      const page = await api(`/history_api?${query}`, { auth: true });
+      ids.push(...page.items.map((item) => item.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    const records = [];
+    const files = [];
+    for (const id of ids) {
+      const { image, original, faces, ...record } = await api(`/history_api?id=${encodeURIComponent(id)}`, { auth: true });
+      records.push({ ...record, faces: faces.map(({ face, ...kept }) => kept),
+        original: `images/${id}-original.jpg`, annotated: `images/${id}-annotated.jpg` });
+      files.push({ name: `images/${id}-original.jpg`, data: base64Bytes(original) },
+        { name: `images/${id}-annotated.jpg`, data: base64Bytes(image) });
+    }
+    const json = new TextEncoder().encode(JSON.stringify({ exported_at: new Date().toISOString(), records }, null, 2));
+    const link = h("a", { href: URL.createObjectURL(zipBlob([{ name: "history.json", data: json }, ...files])),
+      download: `moodlens-history-${new Date().toISOString().slice(0, 10)}.zip` });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    setMessage(message, `Exported ${records.length} ${records.length === 1 ? "prediction" : "predictions"}.`, "success");
+  } catch (error) {
+    setMessage(message, error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function signedOut() {
   state.items = [];
   state.cursor = null;
   show($("#delete-all"), false);
+  show($("#export-all"), false);
   show($("#chart"), false);
   show(loadMore, false);
   $("#history-summary").textContent = "Your saved predictions, on every device you sign in on.";
@@ -173,6 +215,7 @@ $("#confirm-one").addEventListener("close", () => $("#confirm-one").returnValue 
 detail.addEventListener("close", () => state.openId && closeDetail());
 detail.addEventListener("click", (event) => event.target === detail && closeDetail());
 $("#delete-all").addEventListener("click", () => askFirst($("#confirm-all")));
+$("#export-all").addEventListener("click", exportAll);
 $("#confirm-all").addEventListener("close", () => $("#confirm-all").returnValue === "confirm" && deleteAll());
 
 renderHeader();

@@ -1,7 +1,7 @@
 // Upload page (home): pick or drop a photo, choose a model, see each face's emotions; saved only when asked.
 import { api } from "./lib/api.js";
 import { $, h, setMessage, show } from "./lib/dom.js";
-import { facesCountText, predictionView } from "./lib/faces.js";
+import { downloadLinks, facesCountText, predictionView } from "./lib/faces.js";
 import { renderHeader } from "./lib/layout.js";
 import { loadModels, modelPicker, modelTitle, MOST_ACCURATE } from "./lib/models.js";
 import { photoDataUrl, PhotoError } from "./lib/photo.js";
@@ -12,7 +12,10 @@ const WARMING_AFTER_MS = 3000;
 // Under this longest side (px), faces are likely under the models' 48 px.
 const SMALL_PHOTO_SIDE = 400;
 // done: what the shown result was made from, so changing the model alone never re-runs (or re-saves) a photo.
-const state = { file: null, model: null, models: [], run: null, done: null, warmed: new Set(), user: null };
+// queue: the photos dropped or picked together, still to analyse, one at a time at the user's pace.
+const state = {
+  file: null, model: null, models: [], run: null, done: null, warmed: new Set(), user: null, queue: [], batch: 0,
+};
 const input = $("#file");
 const dropzone = $("#dropzone");
 const preview = $("#preview");
@@ -22,6 +25,7 @@ const status = $("#status");
 const saveSwitch = $("#save");
 const rerun = $("#rerun");
 const retry = $("#retry");
+const next = $("#next");
 
 function setBusy(text) {
   show(status, Boolean(text));
@@ -89,6 +93,7 @@ function renderResult(answer, photoUrl, saving) {
         h("h2", {}, facesCountText(answer.faces.length)),
         h("p", { class: "muted" }, meta)),
       savedNote(answer, saving),
+      downloadLinks(answer, state.done.file.name),
       predictionView(answer, photoUrl));
   }
   show(result);
@@ -149,7 +154,24 @@ function choose(file) {
   if (!file) return;
   state.file = file;
   showPreview(file);
+  updateNext();
   analyse();
+}
+
+// Several photos at once (a drop, a multiple pick, a paste): the first now, then each on "Next photo".
+function chooseAll(files) {
+  const photos = [...files];
+  state.queue = photos.slice(1);
+  state.batch = photos.length;
+  choose(photos[0]);
+}
+
+function updateNext() {
+  const [upcoming] = state.queue;
+  show(next, Boolean(upcoming));
+  if (upcoming) {
+    next.textContent = `Next photo: ${upcoming.name} (${state.batch - state.queue.length + 1} of ${state.batch})`;
+  }
 }
 
 function showModels() {
@@ -175,7 +197,7 @@ function showModels() {
 }
 
 input.addEventListener("change", () => {
-  choose(input.files[0]);
+  chooseAll(input.files);
   // Cleared, so picking the same file again (after an error) is a change and runs again.
   input.value = "";
 });
@@ -190,8 +212,16 @@ for (const type of ["dragleave", "drop"]) {
 }
 dropzone.addEventListener("drop", (event) => {
   event.preventDefault();
-  choose(event.dataTransfer.files[0]);
+  chooseAll(event.dataTransfer.files);
 });
+// A screenshot or an image copied from another app, pasted anywhere on the page.
+document.addEventListener("paste", (event) => {
+  const images = [...(event.clipboardData?.files ?? [])].filter((file) => file.type.startsWith("image/"));
+  if (!images.length) return;
+  event.preventDefault();
+  chooseAll(images);
+});
+next.addEventListener("click", () => choose(state.queue.shift()));
 rerun.addEventListener("click", analyse);
 retry.addEventListener("click", analyse);
 

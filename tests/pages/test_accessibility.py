@@ -45,7 +45,17 @@ def serious_violations(page):
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 @pytest.mark.parametrize(
-    "path", ["/", "/account.html", "/account.html?mode=signup", "/history.html", "/camera.html", "/no/such/page"]
+    "path",
+    [
+        "/",
+        "/account.html",
+        "/account.html?mode=signup",
+        "/history.html",
+        "/camera.html",
+        "/no/such/page",
+        "/privacy.html",
+        "/docs",
+    ],
 )
 def test_pages_have_no_serious_violations(axe_page, path, viewport, scheme):
     page = axe_page(path, viewport, scheme)

@@ -128,6 +128,19 @@ export function predictionView(prediction, photo) {
     faceCards(prediction.faces));
 }
 
+// The result as files: the annotated JPEG the API drew, and its JSON without the pictures (boxes, emotions, model).
+export function downloadLinks(result, photoName) {
+  const base = (photoName || "photo").replace(/\.[^.]*$/, "");
+  const { image, original, thumbnail, ...rest } = result;
+  const data = { ...rest, faces: (result.faces ?? []).map(({ face, ...kept }) => kept) };
+  const json = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+  return h("p", { class: "downloads" },
+    image ? h("a", { class: "button button--small button--ghost", href: jpegSrc(image),
+      download: `${base}-moodlens.jpg` }, "Download annotated image") : null,
+    h("a", { class: "button button--small button--ghost", href: json, download: `${base}-moodlens.json` },
+      "Download JSON"));
+}
+
 export function facesCountText(count) {
   return count === 1 ? "1 face found" : `${count} faces found`;
 }
