@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.pages.test_history_pages import account_with_predictions
 from tests.support import images
-from tests.support.pages import VIEWPORTS, WAIT_MS, submit_account_form
+from tests.support.pages import VIEWPORTS, WAIT_MS, submit_account_form, visitor_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,13 @@ def axe_page(browser, site, repo_root):
     contexts = []
 
     def open_page(path, viewport="desktop", scheme="light"):
-        context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=site, bypass_csp=True, color_scheme=scheme)
+        context = browser.new_context(
+            viewport=VIEWPORTS[viewport],
+            base_url=site,
+            bypass_csp=True,
+            color_scheme=scheme,
+            extra_http_headers=visitor_headers(),
+        )
         context.add_init_script(axe)
         contexts.append(context)
         page = context.new_page()

@@ -8,7 +8,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.support import images
-from tests.support.pages import PASSWORD, launch, submit_account_form, unique_email
+from tests.support.pages import api_sign_up, launch, submit_account_form, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -104,7 +104,7 @@ def test_fake_camera_gets_boxes_and_a_frame_rate(new_page, camera_browser, viewp
 
 def test_snapshot_saves_one_prediction_and_live_frames_none(new_page, camera_browser, site):
     email = unique_email()
-    token = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
+    token = api_sign_up(site, email)
     page = new_page("/account.html?next=camera.html", in_browser=camera_browser)
     submit_account_form(page, email)
     page.get_by_role("button", name="Start camera").click()

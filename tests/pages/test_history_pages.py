@@ -8,7 +8,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.support import images
-from tests.support.pages import PASSWORD, offered_model, submit_account_form, unique_email
+from tests.support.pages import PASSWORD, api_sign_up, offered_model, submit_account_form, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -80,7 +80,7 @@ def test_sign_up_upload_open_delete_and_privacy(new_page, photos_dir, screenshot
 def account_with_predictions(site, photos_dir, count):
     """A new account with `count` predictions saved through the API; returns its email."""
     email = unique_email()
-    session = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
+    session = api_sign_up(site, email)
     body = {
         "image": base64.b64encode((photos_dir / images.FACES_PHOTO).read_bytes()).decode(),
         "img_name": images.FACES_PHOTO,
@@ -191,7 +191,7 @@ def test_history_cards_count_emotions_and_the_chart_counts_faces(new_page, site,
 
 def test_wrong_password_is_refused_plainly(new_page, site, screenshot):
     email = unique_email()
-    requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30)
+    api_sign_up(site, email)
     page = new_page("/account.html")
     submit_account_form(page, email, "not the password")
     expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
@@ -221,7 +221,7 @@ def test_pages_on_a_phone(new_page, site, photos_dir, screenshot):
 
 def test_load_more_pages_through_history(new_page, site):
     email = unique_email()
-    token = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
+    token = api_sign_up(site, email)
     # Small face-free pictures: each one is saved like any upload, and costs little to predict.
     blank = base64.b64encode(images.encode(images.Image.new("RGB", (64, 48), (200, 200, 200)))).decode()
     model = offered_model(site)

@@ -7,7 +7,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.support import images
-from tests.support.pages import PASSWORD, submit_account_form, unique_email
+from tests.support.pages import api_sign_up, submit_account_form, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -77,7 +77,7 @@ def history_count(site, token):
 
 def test_saving_is_visible_and_intentional(new_page, site, photos_dir, tmp_path, screenshot):
     email = unique_email()
-    token = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
+    token = api_sign_up(site, email)
     page = new_page("/account.html?next=index.html")
     submit_account_form(page, email)
     switch = page.get_by_role("switch", name="Save to history")
