@@ -32,8 +32,8 @@ function bar({ emotion, probability }) {
 
 // Under these, a reading deserves a caveat: a top emotion below 40% is a guess among seven; a face under 48 px
 // has fewer pixels than the models' 48x48 input, so they read an upscaled blur.
-export const UNCERTAIN_BELOW = 0.4;
-export const SMALL_FACE_PX = 48;
+const UNCERTAIN_BELOW = 0.4;
+const SMALL_FACE_PX = 48;
 // More faces than this and each card shrinks to its number, crop and top emotion (the bars fold away).
 const COMPACT_FROM = 7;
 
@@ -49,7 +49,7 @@ function cardNotes(face, top) {
   ];
 }
 
-export function faceCard(face, index, compact = false) {
+function faceCard(face, index, compact) {
   const top = topEmotion(face);
   const number = index + 1;
   const bars = h("ol", { class: "bars" }, face.prediction.map(bar));
@@ -112,7 +112,7 @@ function boxOverlay(img, faces) {
   return layer;
 }
 
-export function faceCards(faces) {
+function faceCards(faces) {
   const compact = faces.length >= COMPACT_FROM;
   return h("div", { class: `face-grid${compact ? " face-grid--compact" : ""}` },
     faces.map((face, index) => faceCard(face, index, compact)));
