@@ -38,8 +38,12 @@ def manifest(photos_dir) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory, repo_root):
-    """The local server (scripts/serve: gunicorn + moodlens.app), started once on a free port."""
-    with running_server(repo_root, tmp_path_factory.mktemp("server") / "server.log") as url:
+    """The local server (scripts/serve: gunicorn + moodlens.app), started once on a free port. It trusts one proxy
+    hop, so that each test's visitor can come from an address of its own (tests.support.pages.visitor_headers): the
+    sign-up limit per address (tests/accounts/test_rate_limits.py) would otherwise refuse a long session's accounts."""
+    with running_server(
+        repo_root, tmp_path_factory.mktemp("server") / "server.log", {"MOODLENS_TRUSTED_PROXY_HOPS": "1"}
+    ) as url:
         yield url
 
 

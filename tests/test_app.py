@@ -55,6 +55,18 @@ def test_unknown_paths_answer_json(site):
     assert site.get("/../functions/main.py").status_code == 404
 
 
+def test_unknown_paths_get_the_not_found_page_where_there_is_one(tmp_path):
+    (tmp_path / "404.html").write_text("<h1>Page not found</h1>")
+    client = server_app.create_app(tmp_path).test_client()
+    for path in ("/no/such/page", "/src/upload.js", "/app.js.map"):
+        reply = client.get(path)
+        assert reply.status_code == 404 and reply.mimetype == "text/html", path
+        assert reply.data == b"<h1>Page not found</h1>"
+        assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
+    # The API keeps its JSON errors.
+    assert client.get("/history_api").is_json
+
+
 def test_pages_carry_security_headers(site):
     reply = site.get("/")
     policy = reply.headers["Content-Security-Policy"]

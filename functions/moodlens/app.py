@@ -8,7 +8,7 @@ gunicorn-ready through the factory: `gunicorn --chdir functions 'moodlens.app:cr
 from pathlib import Path
 
 import flask
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
@@ -19,6 +19,8 @@ from moodlens.settings import Settings, SettingsError, get_settings
 # The API's description (OpenAPI 3.0), kept inside functions/ so a deployed folder carries it; JSON rather than YAML
 # so serving it needs no parser beyond the standard library's.
 OPENAPI_PATH = Path(__file__).resolve().parent / "api" / "openapi.json"
+# The page Firebase Hosting answers unknown paths with; served the same way here.
+NOT_FOUND_PAGE = "404.html"
 
 
 def create_app(hosting_dir: Path | None = None) -> flask.Flask:
@@ -37,10 +39,20 @@ def create_app(hosting_dir: Path | None = None) -> flask.Flask:
     if hosting_dir.is_dir():
 
         def hosting_file(path: str):
-            # The page sources and source maps stay on the developer's machine: only what the pages run is served.
-            if path.startswith("src/") or path.endswith(".map"):
-                flask.abort(404)
-            response = flask.send_from_directory(hosting_dir, path)
+            try:
+                # The page sources and source maps stay on the developer's machine: only what the pages run is served.
+                if path.startswith("src/") or path.endswith(".map"):
+                    raise NotFound()
+                # /docs is docs.html, as firebase.json's rewrite makes it on Firebase Hosting.
+                if path == "docs":
+                    path = "docs.html"
+                response = flask.send_from_directory(hosting_dir, path)
+            except NotFound:
+                # Like Firebase Hosting: a mistyped address gets the pages' 404.html, not the API's JSON error.
+                if not (hosting_dir / NOT_FOUND_PAGE).is_file():
+                    raise
+                response = flask.send_from_directory(hosting_dir, NOT_FOUND_PAGE)
+                response.status_code = 404
             response.headers.update(page_headers(path, settings.auth_emulator_url))
             return response
 

@@ -12,12 +12,14 @@ import { session } from "./lib/session.js";
 const FRAME_SIDE = 480;
 const FPS_WINDOW_MS = 3000;
 const RETRY_MS = 1500;
+// The spoken list of faces changes at most this often: every frame would talk over itself.
+const ANNOUNCE_MS = 3000;
 
 const video = $("#video");
 const overlay = $("#overlay");
 const message = $("#camera-message");
 const frame = document.createElement("canvas");
-const state = { stream: null, running: false, model: null, done: [], user: null };
+const state = { stream: null, running: false, model: null, done: [], user: null, announced: { at: 0, text: "" } };
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -69,6 +71,24 @@ function drawBoxes(faces, scale) {
   }
 }
 
+// The faces in words, left to right as the person in front of the mirrored video sees them.
+function describeFaces(faces) {
+  const now = performance.now();
+  const items = [...faces].sort((a, b) => b.box[0] - a.box[0]).map(({ prediction: [top] }) =>
+    `${capitalize(top.emotion)}, ${Math.round(top.probability * 100)}%`);
+  const text = items.join("; ");
+  if (text === state.announced.text || now - state.announced.at < ANNOUNCE_MS) return;
+  state.announced = { at: now, text };
+  $("#live-faces").replaceChildren(...(items.length
+    ? items.map((item, index) => h("li", {}, `Face ${index + 1}: ${item}`))
+    : [h("li", {}, "No face in view.")]));
+}
+
+function showFaces(faces, scale) {
+  drawBoxes(faces, scale);
+  describeFaces(faces);
+}
+
 function clearBoxes() {
   overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
   overlay.dataset.faces = "0";
@@ -110,7 +130,7 @@ async function loop() {
       const answer = await api(predictPath("/predict_img_only_api"), { method: "POST", body: image });
       if (!state.running) break;
       const faces = answer.faces ?? [];
-      drawBoxes(faces, 1 / scale);
+      showFaces(faces, 1 / scale);
       recordFrame(performance.now() - started, faces.length);
       if (message.dataset.source === "loop") setMessage(message, "");
     } catch (error) {
@@ -153,6 +173,8 @@ function stop() {
   video.srcObject = null;
   clearBoxes();
   resetStats();
+  state.announced = { at: 0, text: "" };
+  $("#live-faces").replaceChildren(h("li", { class: "muted" }, "The camera is off."));
 }
 
 async function saveSnapshot() {

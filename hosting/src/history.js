@@ -2,10 +2,11 @@
 import { api } from "./lib/api.js";
 import { emotionChart, emotionsByDay } from "./lib/chart.js";
 import { $, formatDate, h, jpegSrc, setMessage, show } from "./lib/dom.js";
-import { emotionChip, facesCountText, predictionView, topEmotion } from "./lib/faces.js";
+import { downloadLinks, emotionChip, facesCountText, predictionView, topEmotion } from "./lib/faces.js";
 import { renderHeader } from "./lib/layout.js";
 import { modelTitle } from "./lib/models.js";
 import { session } from "./lib/session.js";
+import { zipBlob } from "./lib/zip.js";
 
 const PAGE_SIZE = 24;
 const CHIPS_SHOWN = 4;
@@ -15,16 +16,30 @@ const message = $("#history-message");
 const loadMore = $("#load-more");
 const detail = $("#detail");
 
+// One chip per emotion with its count ("Happy 3"), most frequent first: a tag repeated per face said less, longer.
+function emotionCounts(faces) {
+  const counts = new Map();
+  for (const face of faces) {
+    const { emotion } = topEmotion(face);
+    counts.set(emotion, (counts.get(emotion) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
 function itemCard(item) {
-  const chips = item.faces.slice(0, CHIPS_SHOWN).map((face) => emotionChip(topEmotion(face).emotion));
-  const more = item.faces.length - CHIPS_SHOWN;
-  return h("button", { class: "history-item", type: "button", "data-id": item.id, onclick: () => openItem(item.id),
-    "aria-label": `${item.img_name || "Photo"}, ${formatDate(item.created_at)}` },
+  const counts = emotionCounts(item.faces);
+  const more = counts.length - CHIPS_SHOWN;
+  const name = item.img_name || "Photo";
+  // Named by its visible text (file name, date, model, faces, emotions), which speech input users can say.
+  return h("button", { class: "history-item", type: "button", "data-id": item.id, onclick: () => openItem(item.id) },
   h("img", { class: "history-item__thumb", src: jpegSrc(item.thumbnail), alt: "", loading: "lazy" }),
   h("span", { class: "history-item__body" },
+    h("span", { class: "history-item__name", title: name }, name),
     h("span", { class: "history-item__date" }, formatDate(item.created_at)),
     h("span", { class: "history-item__meta" }, `${modelTitle(item.model)} · ${facesCountText(item.faces.length)}`),
-    h("span", { class: "history-item__chips" }, chips, more > 0 ? h("span", { class: "chip" }, `+${more}`) : null)));
+    h("span", { class: "history-item__chips" },
+      counts.slice(0, CHIPS_SHOWN).map(([emotion, count]) => emotionChip(emotion, count)),
+      more > 0 ? h("span", { class: "chip" }, `+${more} more`) : null)));
 }
 
 function render() {
@@ -33,6 +48,7 @@ function render() {
     ? `${count}${state.cursor ? "+" : ""} saved ${count === 1 ? "prediction" : "predictions"}, newest first`
     : "Nothing saved yet.";
   show($("#delete-all"), count > 0);
+  show($("#export-all"), count > 0);
   show(loadMore, Boolean(state.cursor));
   if (!count) {
     grid.replaceChildren(h("div", { class: "empty-state panel" },
@@ -45,7 +61,8 @@ function render() {
   const days = emotionsByDay(state.items);
   show($("#chart"), days.length > 0);
   if (days.length) {
-    $("#chart-caption").textContent = `Top emotion of each face in your ${count} latest predictions, by day.`;
+    $("#chart-caption").textContent =
+      `Each face in your ${count} latest saved photos, counted under its top emotion, per day.`;
     const width = Math.min(720, Math.max(300, $("#chart-body").clientWidth));
     $("#chart-body").replaceChildren(emotionChart(days, width));
   }
@@ -80,8 +97,8 @@ async function openItem(id) {
     $("#detail-title").textContent = record.img_name || "Photo";
     $("#detail-meta").textContent =
       `${formatDate(record.created_at)} · ${modelTitle(record.model)} · ${facesCountText(record.faces.length)}`;
-    $("#detail-body").replaceChildren(record.faces.length
-      ? predictionView(record)
+    $("#detail-body").replaceChildren(downloadLinks(record, record.img_name), record.faces.length
+      ? predictionView(record, jpegSrc(record.original))
       : h("figure", { class: "prediction__photo" }, h("img", { src: jpegSrc(record.image), alt: "The photo" })));
   } catch (error) {
     $("#detail-title").textContent = "Could not open this prediction";
@@ -125,10 +142,50 @@ async function deleteAll() {
   }
 }
 
+const base64Bytes = (text) => Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+
+// Everything saved, as one zip made here from the history API: history.json (each record, its faces' boxes and
+// emotions) and both photos of each record, named by its id.
+async function exportAll() {
+  const button = $("#export-all");
+  button.disabled = true;
+  setMessage(message, "Preparing your export…", "info");
+  try {
+    const ids = [];
+    let cursor = null;
+    do {
+      const query = new URLSearchParams({ limit: 100, ...(cursor ? { cursor } : {}) });
+      const page = await api(`/history_api?${query}`, { auth: true });
+      ids.push(...page.items.map((item) => item.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    const records = [];
+    const files = [];
+    for (const id of ids) {
+      const { image, original, faces, ...record } = await api(`/history_api?id=${encodeURIComponent(id)}`, { auth: true });
+      records.push({ ...record, faces: faces.map(({ face, ...kept }) => kept),
+        original: `images/${id}-original.jpg`, annotated: `images/${id}-annotated.jpg` });
+      files.push({ name: `images/${id}-original.jpg`, data: base64Bytes(original) },
+        { name: `images/${id}-annotated.jpg`, data: base64Bytes(image) });
+    }
+    const json = new TextEncoder().encode(JSON.stringify({ exported_at: new Date().toISOString(), records }, null, 2));
+    const link = h("a", { href: URL.createObjectURL(zipBlob([{ name: "history.json", data: json }, ...files])),
+      download: `moodlens-history-${new Date().toISOString().slice(0, 10)}.zip` });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    setMessage(message, `Exported ${records.length} ${records.length === 1 ? "prediction" : "predictions"}.`, "success");
+  } catch (error) {
+    setMessage(message, error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function signedOut() {
   state.items = [];
   state.cursor = null;
   show($("#delete-all"), false);
+  show($("#export-all"), false);
   show($("#chart"), false);
   show(loadMore, false);
   $("#history-summary").textContent = "Your saved predictions, on every device you sign in on.";
@@ -140,6 +197,12 @@ function signedOut() {
       h("a", { class: "button button--ghost", href: "account.html?mode=signup&next=history.html" }, "Create account"))));
 }
 
+// Escape closes a dialog without touching returnValue: cleared first, an earlier "confirm" cannot delete again.
+function askFirst(dialog) {
+  dialog.returnValue = "";
+  dialog.showModal();
+}
+
 // Links to history.html#<id> (the upload page's "Open it") also work on this page itself.
 window.addEventListener("hashchange", () => {
   const id = location.hash.slice(1);
@@ -147,10 +210,12 @@ window.addEventListener("hashchange", () => {
 });
 loadMore.addEventListener("click", loadPage);
 $("#detail-close").addEventListener("click", closeDetail);
-$("#detail-delete").addEventListener("click", deleteOpen);
+$("#detail-delete").addEventListener("click", () => askFirst($("#confirm-one")));
+$("#confirm-one").addEventListener("close", () => $("#confirm-one").returnValue === "confirm" && deleteOpen());
 detail.addEventListener("close", () => state.openId && closeDetail());
 detail.addEventListener("click", (event) => event.target === detail && closeDetail());
-$("#delete-all").addEventListener("click", () => $("#confirm-all").showModal());
+$("#delete-all").addEventListener("click", () => askFirst($("#confirm-all")));
+$("#export-all").addEventListener("click", exportAll);
 $("#confirm-all").addEventListener("close", () => $("#confirm-all").returnValue === "confirm" && deleteAll());
 
 renderHeader();

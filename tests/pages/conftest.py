@@ -5,7 +5,7 @@ import subprocess
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.support.pages import VIEWPORTS, WAIT_MS, launch
+from tests.support.pages import VIEWPORTS, WAIT_MS, launch, visitor_headers
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +46,8 @@ def open_page(browser, site, path, viewport="desktop"):
         device_scale_factor=1,
         is_mobile=viewport == "phone",
         has_touch=viewport == "phone",
+        # Each context is another visitor, from an address of its own.
+        extra_http_headers=visitor_headers(),
     )
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)

@@ -8,7 +8,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.support import images
-from tests.support.pages import PASSWORD, launch, submit_account_form, unique_email
+from tests.support.pages import api_sign_up, launch, submit_account_form, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -19,6 +19,16 @@ OVERLAY_INK = """canvas => {
   let ink = 0;
   for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) ink++;
   return ink;
+}"""
+
+
+BLACK_INK = """canvas => {
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let black = 0;
+  for (let i = 0; i < pixels.length; i += 4) {
+    if (pixels[i + 3] === 255 && !pixels[i] && !pixels[i + 1] && !pixels[i + 2]) black++;
+  }
+  return black;
 }"""
 
 
@@ -72,16 +82,29 @@ def test_fake_camera_gets_boxes_and_a_frame_rate(new_page, camera_browser, viewp
     expect(page.locator("#fps")).to_have_text(MEASURED_FPS)
     assert float(page.locator("#fps").text_content().removesuffix(" fps")) > 0
     expect(page.locator("#latency")).to_contain_text("ms")
+    # Labels are written in black on the emotion's colour (4.5:1 or more on each, see test_annotate.py).
+    assert overlay.evaluate(BLACK_INK) > 0
+    # Screen readers hear the faces: a polite list, in words.
+    faces = page.locator("#live-faces")
+    expect(faces).to_have_attribute("aria-live", "polite")
+    expect(faces.locator("li").first).to_have_text(re.compile(r"^Face 1: [A-Z][a-z]+, \d+%$"))
+    # The whole video and its figures fit a laptop's screen, figures over the video.
+    stage = page.locator("#stage").bounding_box()
+    if viewport == "desktop":
+        assert stage["y"] + stage["height"] <= page.viewport_size["height"]
+    stats = page.locator(".stats").bounding_box()
+    assert stage["y"] <= stats["y"] and stats["y"] + stats["height"] <= stage["y"] + stage["height"]
     screenshot(page, "camera-live")
 
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_role("button", name="Start camera")).to_be_visible()
     assert overlay.evaluate(OVERLAY_INK) == 0
+    expect(faces).to_have_text("The camera is off.")
 
 
 def test_snapshot_saves_one_prediction_and_live_frames_none(new_page, camera_browser, site):
     email = unique_email()
-    token = requests.post(f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, timeout=30).json()
+    token = api_sign_up(site, email)
     page = new_page("/account.html?next=camera.html", in_browser=camera_browser)
     submit_account_form(page, email)
     page.get_by_role("button", name="Start camera").click()

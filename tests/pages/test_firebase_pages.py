@@ -51,6 +51,7 @@ def test_firebase_sign_up_upload_open_delete_sign_out(new_page, firebase_site, p
     expect(page.locator(".history-item")).to_have_count(1)
     screenshot(page, "firebase-history-detail")
     dialog.get_by_role("button", name="Delete this prediction").click()
+    page.locator("#confirm-one").get_by_role("button", name="Delete", exact=True).click()
     expect(page.get_by_role("heading", name="No predictions yet")).to_be_visible()
 
     page.get_by_role("button", name="Sign out").click()

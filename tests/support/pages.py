@@ -27,6 +27,22 @@ def launch(playwright, extra_flags=()):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS + list(extra_flags))
 
 
+def visitor_headers():
+    """A client address of its own (TEST-NET-2, RFC 5737, plus one more octet's worth): separate visitors, as the
+    server's rate limits see them."""
+    suffix = uuid.uuid4().int
+    return {"X-Forwarded-For": f"198.51.{suffix % 256}.{(suffix >> 8) % 256}"}
+
+
+def api_sign_up(site, email):
+    """A new local account made through the API by a visitor of its own; returns the sign-up answer (token, uid)."""
+    reply = requests.post(
+        f"{site}/auth_signup_api", json={"email": email, "password": PASSWORD}, headers=visitor_headers(), timeout=30
+    )
+    reply.raise_for_status()
+    return reply.json()
+
+
 def unique_email():
     return f"pages-{uuid.uuid4().hex[:12]}@example.com"
 

@@ -69,6 +69,7 @@ def run(source: bytes, card: ModelCard, settings: Settings) -> Prediction:
     clock.lap("decode")
     finder = finder_for(card, settings)
     faces, truncated = largest(finder.detect(np.asarray(image)), settings.max_faces)
+    faces = reading_order(faces)
     clock.lap("detect")
     if finder.classifies_separately:
         finder.classify(faces)
@@ -85,3 +86,18 @@ def largest(faces: list[Face], limit: int) -> tuple[list[Face], bool]:
         return faces, False
     keep = set(sorted(range(len(faces)), key=lambda i: -faces[i].box[2] * faces[i].box[3])[:limit])
     return [face for i, face in enumerate(faces) if i in keep], True
+
+
+def reading_order(faces: list[Face]) -> list[Face]:
+    """Left to right, then top to bottom, as people read a group photo: face N in the answer is box N on the photo.
+    A face starts a new row when its centre lies below the current row's first (highest) face's centre by more than
+    that face's height: people of different heights side by side stay one row, a row of heads behind another does
+    not."""
+    rows: list[list[Face]] = []
+    for face in sorted(faces, key=lambda face: face.box[1] + face.box[3] / 2):
+        first = rows[-1][0] if rows else None
+        if first is None or face.box[1] + face.box[3] / 2 > first.box[1] + first.box[3] * 1.5:
+            rows.append([face])
+        else:
+            rows[-1].append(face)
+    return [face for row in rows for face in sorted(row, key=lambda face: face.box[0])]

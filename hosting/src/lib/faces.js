@@ -15,10 +15,10 @@ export function topEmotion(face) {
   return face.prediction[0];
 }
 
-export function emotionChip(emotion, probability) {
+// An emotion and how many faces showed it ("Happy 3").
+export function emotionChip(emotion, count) {
   return h("span", { class: "chip", style: `--emotion: ${EMOTION_COLORS[emotion] ?? "#888"}` },
-    h("span", { class: "chip__dot", "aria-hidden": "true" }),
-    capitalize(emotion), probability == null ? null : ` ${formatPercent(probability)}`);
+    h("span", { class: "chip__dot", "aria-hidden": "true" }), `${capitalize(emotion)} ${count}`);
 }
 
 function bar({ emotion, probability }) {
@@ -30,28 +30,115 @@ function bar({ emotion, probability }) {
     h("span", { class: "bar__value" }, formatPercent(probability)));
 }
 
-export function faceCard(face, index) {
+// Under these, a reading deserves a caveat: a top emotion below 40% is a guess among seven; a face under 48 px
+// has fewer pixels than the models' 48x48 input, so they read an upscaled blur.
+const UNCERTAIN_BELOW = 0.4;
+const SMALL_FACE_PX = 48;
+// More faces than this and each card shrinks to its number, crop and top emotion (the bars fold away).
+const COMPACT_FROM = 7;
+
+function cardNotes(face, top) {
+  const side = face.box ? Math.min(face.box[2], face.box[3]) : null;
+  return [
+    top.probability < UNCERTAIN_BELOW
+      ? h("span", { class: "badge badge--uncertain", title: "The top emotion is under 40%: a weak call" }, "Uncertain")
+      : null,
+    side != null && side < SMALL_FACE_PX
+      ? h("span", { class: "badge badge--warning" }, `Small face (${side} px): hard to read`)
+      : null,
+  ];
+}
+
+function faceCard(face, index, compact) {
   const top = topEmotion(face);
-  return h("article", { class: "face-card", style: `--emotion: ${EMOTION_COLORS[top.emotion] ?? "#888"}` },
-    h("header", { class: "face-card__header" },
-      face.face ? h("img", { class: "face-card__crop", src: jpegSrc(face.face), alt: `Face ${index + 1}` }) : null,
-      h("div", {},
-        h("p", { class: "face-card__index" }, `Face ${index + 1}`),
-        h("p", { class: "face-card__top" }, capitalize(top.emotion)),
-        h("p", { class: "face-card__probability" }, `${formatPercent(top.probability)} sure`))),
-    h("ol", { class: "bars" }, face.prediction.map(bar)));
+  const number = index + 1;
+  const bars = h("ol", { class: "bars" }, face.prediction.map(bar));
+  // tabindex: keyboard users reach each card, and focusing one highlights its box on the photo.
+  return h("article", { class: "face-card", tabindex: "0", "data-face": number,
+    "aria-label": `Face ${number}: ${capitalize(top.emotion)}, ${formatPercent(top.probability)}`,
+    style: `--emotion: ${EMOTION_COLORS[top.emotion] ?? "#888"}` },
+  h("header", { class: "face-card__header" },
+    h("span", { class: "face-number", "aria-hidden": "true" }, String(number)),
+    face.face ? h("img", { class: "face-card__crop", src: jpegSrc(face.face), alt: "" }) : null,
+    h("div", {},
+      h("p", { class: "face-card__index" }, `Face ${number}`),
+      h("p", { class: "face-card__top" }, capitalize(top.emotion)),
+      h("p", { class: "face-card__probability" }, `${formatPercent(top.probability)} sure`))),
+  h("p", { class: "face-card__notes" }, cardNotes(face, top)),
+  compact ? h("details", { class: "face-card__more" }, h("summary", {}, "All emotions"), bars) : bars);
 }
 
-export function faceCards(faces) {
-  return h("div", { class: "face-grid" }, faces.map(faceCard));
+// Hovering or focusing a card lights its box, and a box its card: one class on both, within this result only.
+function linkBoxesAndCards(root) {
+  const light = (number) => {
+    for (const el of root.querySelectorAll("[data-face]")) {
+      el.classList.toggle("is-active", number != null && el.dataset.face === number);
+    }
+  };
+  for (const el of root.querySelectorAll("[data-face]")) {
+    el.addEventListener("mouseenter", () => light(el.dataset.face));
+    // The pointer leaving gives the highlight back to the card that has keyboard focus, if any.
+    el.addEventListener("mouseleave", () => light(root.querySelector(".face-card:focus")?.dataset.face));
+    el.addEventListener("focusin", () => light(el.dataset.face));
+    el.addEventListener("focusout", () => light(null));
+  }
+  for (const box of root.querySelectorAll(".face-box")) {
+    box.addEventListener("click", () => {
+      const card = root.querySelector(`.face-card[data-face="${box.dataset.face}"]`);
+      card.scrollIntoView({ block: "nearest" });
+      card.focus({ preventScroll: true });
+    });
+  }
 }
 
-// The annotated photo beside its face cards: the upload result and an opened history entry look alike.
-export function predictionView(prediction) {
+// Boxes drawn by the page over the clean photo, in percent of its size: crisp at any zoom, and their numbers keep
+// their size on a phone. The cards carry the same information for screen readers, so the layer is hidden from them.
+function boxOverlay(img, faces) {
+  const layer = h("div", { class: "face-layer", "aria-hidden": "true" });
+  const place = () => {
+    const { naturalWidth: width, naturalHeight: height } = img;
+    layer.replaceChildren(...faces.map((face, index) => {
+      const [x, y, w, hgt] = face.box;
+      const color = EMOTION_COLORS[topEmotion(face).emotion] ?? "#888";
+      return h("div", { class: "face-box", "data-face": index + 1,
+        style: `--emotion: ${color}; left: ${(100 * x) / width}%; top: ${(100 * y) / height}%; `
+          + `width: ${(100 * w) / width}%; height: ${(100 * hgt) / height}%` },
+      h("span", { class: "face-number" }, String(index + 1)));
+    }));
+    linkBoxesAndCards(layer.closest(".prediction"));
+  };
+  if (img.complete && img.naturalWidth) queueMicrotask(place);
+  else img.addEventListener("load", place, { once: true });
+  return layer;
+}
+
+function faceCards(faces) {
+  const compact = faces.length >= COMPACT_FROM;
+  return h("div", { class: `face-grid${compact ? " face-grid--compact" : ""}` },
+    faces.map((face, index) => faceCard(face, index, compact)));
+}
+
+// The photo with a numbered box on each face, beside the face cards: the upload result and an opened history entry
+// look alike. `photo`: the clean photo's URL, the one the boxes were found on (the API's faces come in reading
+// order, left to right then top to bottom, like the numbers drawn into its annotated JPEG).
+export function predictionView(prediction, photo) {
+  const img = h("img", { src: photo, alt: `The photo, with a numbered box on each of its ${prediction.faces.length} faces` });
   return h("div", { class: "prediction" },
-    h("figure", { class: "prediction__photo" },
-      h("img", { src: jpegSrc(prediction.image), alt: "The photo with a box and a label on each face" })),
+    h("figure", { class: "prediction__photo" }, h("div", { class: "face-frame" }, img, boxOverlay(img, prediction.faces))),
     faceCards(prediction.faces));
+}
+
+// The result as files: the annotated JPEG the API drew, and its JSON without the pictures (boxes, emotions, model).
+export function downloadLinks(result, photoName) {
+  const base = (photoName || "photo").replace(/\.[^.]*$/, "");
+  const { image, original, thumbnail, ...rest } = result;
+  const data = { ...rest, faces: (result.faces ?? []).map(({ face, ...kept }) => kept) };
+  const json = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+  return h("p", { class: "downloads" },
+    image ? h("a", { class: "button button--small button--ghost", href: jpegSrc(image),
+      download: `${base}-moodlens.jpg` }, "Download annotated image") : null,
+    h("a", { class: "button button--small button--ghost", href: json, download: `${base}-moodlens.json` },
+      "Download JSON"));
 }
 
 export function facesCountText(count) {

@@ -1,4 +1,4 @@
-// The header every page shares: brand, navigation, and who is signed in.
+// The header every page shares (brand, navigation, who is signed in) and its footer (privacy, API docs).
 import { $, h } from "./dom.js";
 import { session } from "./session.js";
 
@@ -31,6 +31,8 @@ export function renderHeader() {
       LINKS.map((link) => h("a", { href: link.href, "aria-current": link.page === page ? "page" : null }, link.label))),
     account,
   );
+  document.body.append(h("footer", { class: "site-footer" },
+    h("a", { href: "privacy.html" }, "Privacy"), h("a", { href: "docs.html" }, "API for developers")));
   const update = (user) => account.replaceChildren(accountArea(user) ?? "");
   session.onChange(update);
   session.user().then(update, () => update(null));

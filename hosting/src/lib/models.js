@@ -4,7 +4,14 @@ import { formatPercent, h } from "./dom.js";
 import { NO_MODELS } from "./messages.js";
 
 const TITLES = { "inception-resnet": "Inception-ResNet", mobilenetv2: "MobileNetV2", yolo3: "YOLOv3" };
+// What each model is good at, in plain words: the cards' descriptions are written for the people who train them.
+const PLAIN = {
+  "inception-resnet": ["Most accurate", "Finds each face first, then reads it. The best choice for most photos."],
+  mobilenetv2: ["Fastest", "Finds each face first, then reads it; quicker, a little less accurate."],
+  yolo3: ["Experimental: one pass", "Finds and reads faces in one go. Misses small, turned or distant faces."],
+};
 const STORAGE_KEY = "moodlens.model";
+export const MOST_ACCURATE = "inception-resnet";
 
 export const modelTitle = (name) => TITLES[name] ?? name;
 
@@ -21,8 +28,11 @@ export function rememberModel(name) {
   localStorage.setItem(STORAGE_KEY, name);
 }
 
-export function accuracyText(model) {
-  return typeof model.accuracy === "number" ? `${formatPercent(model.accuracy)} accurate` : "accuracy not measured yet";
+// What the figure means: "49% accurate" alone reads like a pass mark.
+export function accuracyMeaning(model) {
+  if (typeof model.accuracy !== "number") return "Accuracy not measured yet.";
+  return `Right about ${Math.round(model.accuracy * 10)} times in 10 on a standard test set of face crops `
+    + `(${formatPercent(model.accuracy)}).`;
 }
 
 // Radio cards: each model with its one-line description and measured accuracy.
@@ -34,9 +44,10 @@ export function modelPicker({ models, chosen }, onChange) {
         onchange: () => { rememberModel(model.name); onChange(model.name); } }),
       h("span", { class: "model-option__body" },
         h("span", { class: "model-option__title" },
-          h("strong", {}, modelTitle(model.name)),
-          h("span", { class: "model-option__accuracy" }, accuracyText(model))),
-        h("span", { class: "model-option__description" }, model.description)))));
+          h("strong", {}, PLAIN[model.name]?.[0] ?? modelTitle(model.name)),
+          PLAIN[model.name] ? h("span", { class: "model-option__name" }, modelTitle(model.name)) : null),
+        h("span", { class: "model-option__description" }, PLAIN[model.name]?.[1] ?? model.description),
+        h("span", { class: "model-option__accuracy" }, accuracyMeaning(model))))));
 }
 
 // The compact form, for the camera page's toolbar.
@@ -44,5 +55,5 @@ export function modelSelect({ models, chosen }, onChange) {
   return h("select", { class: "select", "aria-label": "Model",
     onchange: (event) => { rememberModel(event.target.value); onChange(event.target.value); } },
   models.map((model) => h("option", { value: model.name, selected: model.name === chosen },
-    `${modelTitle(model.name)} · ${accuracyText(model)}`)));
+    PLAIN[model.name] ? `${PLAIN[model.name][0]} · ${modelTitle(model.name)}` : modelTitle(model.name))));
 }
