@@ -12,6 +12,7 @@ import { session } from "./lib/session.js";
 const FRAME_SIDE = 480;
 const FPS_WINDOW_MS = 3000;
 const RETRY_MS = 1500;
+const FRAMES_IN_FLIGHT = 2;
 // The spoken list of faces changes at most this often: every frame would talk over itself.
 const ANNOUNCE_MS = 3000;
 
@@ -19,7 +20,9 @@ const video = $("#video");
 const overlay = $("#overlay");
 const message = $("#camera-message");
 const frame = document.createElement("canvas");
-const state = { stream: null, running: false, model: null, done: [], user: null, announced: { at: 0, text: "" } };
+const state = {
+  stream: null, running: false, model: null, done: [], user: null, announced: { at: 0, text: "" }, sent: 0, shown: 0,
+};
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -116,19 +119,24 @@ function predictPath(endpoint, options = {}) {
   return `${endpoint}?${new URLSearchParams({ model: state.model ?? "", ...options })}`;
 }
 
-// One request in flight at a time: the next frame is taken when the answer to the last one is in.
-async function loop() {
+// Each sender takes a frame when the answer to its last one is in. Two of them keep two frames in flight: while
+// the server reads one, the page grabs and sends the next, so neither side waits for the other.
+async function sendFrames() {
   while (state.running) {
     if (document.hidden || !video.videoWidth) {
       await sleep(200);
       continue;
     }
     const started = performance.now();
+    const number = ++state.sent;
     try {
       const { image, scale } = await grab(FRAME_SIDE, 0.8);
       // No token: live frames are never saved; "Save snapshot" saves on purpose.
       const answer = await api(predictPath("/predict_img_only_api"), { method: "POST", body: image });
       if (!state.running) break;
+      // A frame answered after a newer one would move the boxes back in time.
+      if (number < state.shown) continue;
+      state.shown = number;
       const faces = answer.faces ?? [];
       showFaces(faces, 1 / scale);
       recordFrame(performance.now() - started, faces.length);
@@ -139,6 +147,10 @@ async function loop() {
       await sleep(RETRY_MS);
     }
   }
+}
+
+function loop() {
+  return Promise.all(Array.from({ length: FRAMES_IN_FLIGHT }, sendFrames));
 }
 
 async function start() {
