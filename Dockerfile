@@ -24,8 +24,9 @@ RUN --mount=type=secret,id=pip_cert --mount=type=cache,target=/root/.npm \
     && node /usr/local/lib/npm-only.js esbuild firebase \
     && npm install --no-audit --no-fund --loglevel=error
 COPY hosting/ hosting/
-# The pages draw faces in the colours the server uses.
+# The pages draw faces in the colours the server uses, and /docs renders the API description.
 COPY functions/moodlens/palette.json functions/moodlens/palette.json
+COPY functions/moodlens/api/openapi.json functions/moodlens/api/openapi.json
 # Served as Firebase Hosting serves them (firebase.json ignores src/ and source maps).
 RUN rm -rf hosting/build && npm run build:hosting \
     && rm -rf hosting/src && find hosting -name '*.map' -delete

@@ -43,7 +43,7 @@ def create_app(hosting_dir: Path | None = None) -> flask.Flask:
                 # The page sources and source maps stay on the developer's machine: only what the pages run is served.
                 if path.startswith("src/") or path.endswith(".map"):
                     raise NotFound()
-                # /docs is docs.html, as firebase.json's rewrite makes it on Firebase Hosting.
+                # /docs is docs.html, as firebase.json's redirect makes it on Firebase Hosting.
                 if path == "docs":
                     path = "docs.html"
                 response = flask.send_from_directory(hosting_dir, path)
