@@ -1,6 +1,7 @@
 """moodlens.app: every endpoint at its path, the pages at /, JSON for everything else."""
 
 import json
+import re
 
 import pytest
 
@@ -90,6 +91,19 @@ def test_page_sources_and_source_maps_are_not_served(tmp_path):
     client = server_app.create_app(tmp_path).test_client()
     assert client.get("/src/upload.js").status_code == 404
     assert client.get("/app.js.map").status_code == 404
+
+
+def test_the_home_pages_example_photos_are_served_and_licensed(repo_root):
+    hosting = repo_root / "hosting"
+    photos = re.findall(r'(?:src|data-example)="(examples/[^"]+)"', (hosting / "index.html").read_text())
+    assert len(photos) >= 4, "two examples or more, each with its thumbnail"
+    licences = (hosting / "examples" / "LICENSES.md").read_text()
+    client = server_app.create_app(hosting).test_client()
+    for path in photos:
+        reply = client.get(f"/{path}")
+        assert reply.status_code == 200 and reply.mimetype == "image/jpeg", path
+        assert len(reply.data) < 150_000, path
+        assert path.removeprefix("examples/") in licences, f"{path}: no source and licence in LICENSES.md"
 
 
 def test_api_answers_are_not_sniffed_or_framed(site):

@@ -3,6 +3,7 @@ import { api } from "./lib/api.js";
 import { $, h, setMessage, show } from "./lib/dom.js";
 import { downloadLinks, facesCountText, predictionView } from "./lib/faces.js";
 import { renderHeader } from "./lib/layout.js";
+import { UNREACHABLE } from "./lib/messages.js";
 import { loadModels, modelPicker, modelTitle, MOST_ACCURATE } from "./lib/models.js";
 import { photoDataUrl, PhotoError } from "./lib/photo.js";
 import { session } from "./lib/session.js";
@@ -166,6 +167,20 @@ function chooseAll(files) {
   choose(photos[0]);
 }
 
+// An example photo (hosting/examples) goes the way of a picked file: the same checks, model, saving and result.
+async function chooseExample(url) {
+  let photo;
+  try {
+    const reply = await fetch(url);
+    if (!reply.ok) throw new Error(reply.statusText);
+    photo = await reply.blob();
+  } catch {
+    setMessage(message, UNREACHABLE);
+    return;
+  }
+  chooseAll([new File([photo], url.split("/").pop(), { type: photo.type })]);
+}
+
 function updateNext() {
   const [upcoming] = state.queue;
   show(next, Boolean(upcoming));
@@ -221,6 +236,9 @@ document.addEventListener("paste", (event) => {
   event.preventDefault();
   chooseAll(images);
 });
+for (const button of document.querySelectorAll("[data-example]")) {
+  button.addEventListener("click", () => chooseExample(button.dataset.example));
+}
 next.addEventListener("click", () => choose(state.queue.shift()));
 rerun.addEventListener("click", analyse);
 retry.addEventListener("click", analyse);

@@ -120,6 +120,28 @@ def test_saving_is_visible_and_intentional(new_page, site, photos_dir, tmp_path,
     page.set_input_files("#file", str(plain))
     expect(page.get_by_role("link", name="Open it")).to_be_visible()
     assert history_count(site, token["token"]) == 3
+    # An example photo is saved like any other.
+    page.get_by_role("button", name="Try the example: astronaut").click()
+    expect(page.locator(".result .face-card").first).to_be_visible()
+    expect(page.get_by_role("link", name="Open it")).to_be_visible()
+    assert history_count(site, token["token"]) == 4
+
+
+@pytest.mark.parametrize(("example", "key"), [("astronaut", None), ("cameraman", "Enter")])
+def test_an_example_photo_runs_like_a_chosen_one(new_page, example, key, screenshot):
+    page = new_page("/")
+    chosen_model(page)
+    button = page.get_by_role("button", name=f"Try the example: {example}")
+    # By mouse, or from the keyboard.
+    if key:
+        button.press(key)
+    else:
+        button.click()
+    expect(page.locator("#preview")).to_be_visible()
+    expect(page.locator(".result .face-card").first).to_be_visible()
+    expect(page.locator(".result .face-box").first).to_have_text("1")
+    expect(page.locator(".result .downloads")).to_be_visible()
+    screenshot(page, f"upload-example-{example}")
 
 
 GROUP_PHOTO = "dlib_bald_guys.jpg"  # 24 faces in rows
