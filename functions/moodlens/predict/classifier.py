@@ -12,7 +12,7 @@ from moodlens.predict.runtime import Network
 
 # Faces per network call (twice as many crops with test-time flip): an interpreter's working memory grows with its
 # largest batch, and keeps that size.
-CHUNK = 32
+CHUNK = 16
 
 
 class Classifier:
@@ -25,7 +25,7 @@ class Classifier:
         self.input: ClassifierInput = card.classifier_input
         if network is None:
             largest = 2 * CHUNK * self.input.height * self.input.width * self.input.channels
-            converted = Network(card.runtime_weights, kept=2, max_values=largest)
+            converted = Network(card.runtime_weights, kept=1, max_values=largest)
             network = lambda batch: converted(batch)[0]  # noqa: E731 - the network's one output
         self.network = network
 

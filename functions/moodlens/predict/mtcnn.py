@@ -6,6 +6,7 @@ landmarks, step for step, so that the faces are the same), written in numpy arou
 LiteRT (`python -m training.convert mtcnn`). tests/predict/test_mtcnn_equivalence.py holds the two side by side.
 """
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,17 @@ PNET_STRIDE = 2
 SCALE_FACTOR = 0.709
 PNET_THRESHOLD, RNET_THRESHOLD, ONET_THRESHOLD = 0.6, 0.7, 0.8
 PNET_NMS_PER_SCALE, PNET_NMS, RNET_NMS, ONET_NMS = 0.5, 0.7, 0.7, 0.7
-# Interpreters kept by each network, and the largest input they keep working memory for (runtime.Network): PNet
-# one per pyramid level of a 640x480 photo or camera frame (its largest level is 384x288); RNet and ONet one batch
-# of 256 and 64 candidates.
-NETS_KEPT = ((12, 3 * 384 * 288), (2, 3 * 24 * 24 * 256), (2, 3 * 48 * 48 * 64))
+# Candidates per RNet and ONet call: a crowd's thousand candidates in one batch would keep an interpreter's working
+# memory at that size.
+RNET_BATCH, ONET_BATCH = 256, 64
+# Interpreters kept by each network (runtime.Network): how many, the largest input each is kept for, and the input
+# they hold in all. PNet: one per pyramid level of a 640x480 photo or camera frame (levels 384x288, 272x204, ...;
+# about 0.7 M values, 45 MB of working memory); RNet and ONet: one for their largest batch.
+NETS_KEPT = (
+    (12, 3 * 384 * 288, 700_000),
+    (1, 3 * 24 * 24 * RNET_BATCH, math.inf),
+    (1, 3 * 48 * 48 * ONET_BATCH, math.inf),
+)
 # Column-wise suppression compares every candidate with every earlier one: blocks bound the memory.
 NMS_BLOCK = 1024
 
@@ -154,14 +162,20 @@ def crop_and_resize(image: np.ndarray, candidates: np.ndarray, side: int) -> np.
     return patches.astype(np.float32)
 
 
+def in_batches(network: Network, patches: np.ndarray, size: int) -> list[np.ndarray]:
+    """The network's outputs for all patches, run `size` at a time."""
+    runs = [network(patches[start : start + size]) for start in range(0, len(patches), size)]
+    return [np.concatenate(outputs) for outputs in zip(*runs)]
+
+
 class Detector:
     """The three converted networks and the stages between them."""
 
     def __init__(self, nets_dir: Path, threads: int = 1):
         """`threads`: of each PNet call, the one large network; RNet and ONet run small batches on one thread."""
         self.pnet, self.rnet, self.onet = (
-            Network(Path(nets_dir) / f"{name}.tflite", kept, max_values, threads=threads if name == "pnet" else 1)
-            for name, (kept, max_values) in zip(MTCNN_NETS, NETS_KEPT)
+            Network(Path(nets_dir) / f"{name}.tflite", kept, max_values, threads if name == "pnet" else 1, pooled)
+            for name, (kept, max_values, pooled) in zip(MTCNN_NETS, NETS_KEPT)
         )
 
     def proposals(self, image: np.ndarray) -> np.ndarray:
@@ -192,7 +206,7 @@ class Detector:
 
     def refine(self, image: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """RNet keeps the windows that are faces and straightens their boxes."""
-        offsets, classes = self.rnet(crop_and_resize(image, candidates, 24))
+        offsets, classes = in_batches(self.rnet, crop_and_resize(image, candidates, 24), RNET_BATCH)
         candidates = candidates.copy()
         candidates[:, SCORE] = classes[:, 1]
         candidates = regress(candidates, offsets)
@@ -201,7 +215,7 @@ class Detector:
 
     def output(self, image: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """ONet: the final boxes, scores and five landmarks."""
-        offsets, landmarks, classes = self.onet(crop_and_resize(image, candidates, 48))
+        offsets, landmarks, classes = in_batches(self.onet, crop_and_resize(image, candidates, 48), ONET_BATCH)
         left, top = candidates[:, X1, None], candidates[:, Y1, None]
         width, height = candidates[:, X2, None] - left + 1, candidates[:, Y2, None] - top + 1
         points = np.concatenate([width * landmarks[:, :5] + left - 1, height * landmarks[:, 5:] + top - 1], axis=1)
