@@ -115,3 +115,16 @@ def test_cards_name_runtime_files_that_exist_beside_them():
     source = json.loads((SETTINGS.models_dir / "mtcnn" / "SOURCE.json").read_text())
     for net in ("pnet", "rnet", "onet"):
         assert (SETTINGS.models_dir / "mtcnn" / f"{net}.tflite").stat().st_size == source["networks"][net]["file_bytes"]
+
+
+@pytest.mark.parametrize("height, width", [(577, 801), (1000, 260), (200, 1280)])
+def test_pnet_in_stripes_gives_the_whole_levels_maps(height, width):
+    """Levels too large for one kept interpreter run in stripes: the maps must be those of the whole level."""
+    ours = mtcnn.detector(SETTINGS.models_dir)
+    level = np.random.default_rng(height).uniform(-1, 1, (height, width, 3)).astype(np.float32)
+    assert level.size > mtcnn.PNET_STRIPE_VALUES
+    whole = [out[0] for out in ours.pnet(level[None])]
+    striped = ours.pnet_maps(level)
+    for expected, found in zip(whole, striped):
+        assert found.shape == expected.shape
+        assert np.abs(found - expected).max() < 1e-5

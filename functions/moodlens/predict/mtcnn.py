@@ -28,11 +28,13 @@ PNET_NMS_PER_SCALE, PNET_NMS, RNET_NMS, ONET_NMS = 0.5, 0.7, 0.7, 0.7
 # Candidates per RNet and ONet call: a crowd's thousand candidates in one batch would keep an interpreter's working
 # memory at that size.
 RNET_BATCH, ONET_BATCH = 256, 64
+# Largest PNet input run at once (in values: rows x columns x 3); larger pyramid levels run in stripes.
+PNET_STRIPE_VALUES = 3 * 384 * 288
 # Interpreters kept by each network (runtime.Network): how many, the largest input each is kept for, and the input
 # they hold in all. PNet: one per pyramid level of a 640x480 photo or camera frame (levels 384x288, 272x204, ...;
 # about 0.7 M values, 45 MB of working memory); RNet and ONet: one for their largest batch.
 NETS_KEPT = (
-    (12, 3 * 384 * 288, 700_000),
+    (12, PNET_STRIPE_VALUES, 700_000),
     (1, 3 * 24 * 24 * RNET_BATCH, math.inf),
     (1, 3 * 48 * 48 * ONET_BATCH, math.inf),
 )
@@ -185,7 +187,7 @@ class Detector:
         found = []
         for scale in pyramid_scales(height, width):
             level = area_resize(image, int(height * scale), int(width * scale), row_prefix)
-            offsets, classes = (out[0] for out in self.pnet(level[None]))
+            offsets, classes = self.pnet_maps(level)
             score = classes[:, :, 1]
             ys, xs = np.nonzero(score > PNET_THRESHOLD)
             if not len(ys):
@@ -203,6 +205,32 @@ class Detector:
         if not found:
             return np.empty((0, 5))
         return to_square(suppress(np.concatenate(found), PNET_NMS))
+
+    def pnet_maps(self, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """PNet's box offsets and face scores over one pyramid level. A level larger than PNet's kept interpreters
+        take runs in horizontal stripes of equal height, so one kept interpreter serves them all. A PNet output row
+        i reads input rows 2i to 2i + 11 (CELL_SIZE rows at PNET_STRIDE), so stripes that start on even rows and
+        overlap by CELL_SIZE - 2 rows give each output row exactly as the whole level would: the same numbers,
+        with the working memory of a stripe."""
+        height, width = level.shape[:2]
+        # Even, and one row short, since the last stripe may be one row taller.
+        rows = (PNET_STRIPE_VALUES // (width * 3) - 1) // 2 * 2
+        if height <= rows or rows < 2 * CELL_SIZE:
+            offsets, scores = (out[0] for out in self.pnet(level[None]))
+            return offsets, scores
+        step = rows - (CELL_SIZE - 2)
+        # The last stripe ends at the level's bottom edge (as the whole level does) and starts on an even row.
+        last_start = (height - rows) // 2 * 2
+        starts = sorted({*range(0, last_start, step), last_start})
+        offsets, scores = [], []
+        for start, end in zip(starts, [*starts[1:], None]):
+            stripe = level[start:] if end is None else level[start : start + rows]
+            stripe_offsets, stripe_scores = (out[0] for out in self.pnet(stripe[None]))
+            # A stripe gives the output rows from its own first one up to the next stripe's first one.
+            owned = slice(0, None if end is None else (end - start) // PNET_STRIDE)
+            offsets.append(stripe_offsets[owned])
+            scores.append(stripe_scores[owned])
+        return np.concatenate(offsets), np.concatenate(scores)
 
     def refine(self, image: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """RNet keeps the windows that are faces and straightens their boxes."""
