@@ -226,36 +226,10 @@ def load(seconds: float = 20, clients: int = 8) -> None:
 def camera(seconds: float = 15) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.support.pages import CHROMIUM, FLAGS
+    from tests.support.pages import CHROMIUM, FLAGS, fake_camera_flags
 
     with tempfile.TemporaryDirectory() as folder:
-        video = Path(folder) / "faces.y4m"
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-loglevel",
-                "error",
-                "-loop",
-                "1",
-                "-i",
-                str(PHOTOS / CAMERA_PHOTO),
-                "-vf",
-                "scale=640:-2",
-                "-t",
-                "2",
-                "-r",
-                "15",
-                "-pix_fmt",
-                "yuv420p",
-                str(video),
-            ],
-            check=True,
-        )
-        flags = [
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ]
+        flags = fake_camera_flags(PHOTOS / CAMERA_PHOTO, Path(folder) / "faces.y4m")
         with server() as (url, _, _), sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS + flags)
             page = browser.new_page(viewport={"width": 1366, "height": 900})

@@ -1,14 +1,13 @@
 """Camera page: Chromium's fake camera plays a video made from a photo with faces; boxes appear over it."""
 
 import re
-import subprocess
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
 from tests.support import images
-from tests.support.pages import api_sign_up, launch, submit_account_form, unique_email
+from tests.support.pages import api_sign_up, fake_camera_flags, launch, submit_account_form, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -35,36 +34,7 @@ BLACK_INK = """canvas => {
 @pytest.fixture(scope="module")
 def camera_browser(playwright_session, photos_dir, tmp_path_factory):
     video = tmp_path_factory.mktemp("camera") / "faces.y4m"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-loop",
-            "1",
-            "-i",
-            str(photos_dir / images.FACES_PHOTO),
-            # Chromium's y4m reader wants even sides (it plays a 2x2 picture otherwise).
-            "-vf",
-            "scale=640:-2",
-            "-t",
-            "2",
-            "-r",
-            "15",
-            "-pix_fmt",
-            "yuv420p",
-            str(video),
-        ],
-        check=True,
-    )
-    browser = launch(
-        playwright_session,
-        [
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
-    )
+    browser = launch(playwright_session, fake_camera_flags(photos_dir / images.FACES_PHOTO, video))
     yield browser
     browser.close()
 

@@ -1,5 +1,6 @@
 """Helpers of the browser tests (plain functions and constants; the fixtures are in conftest.py)."""
 
+import subprocess
 import uuid
 
 import requests
@@ -21,6 +22,21 @@ PASSWORD = "correct horse battery"
 # Waits, not timing checks: the first prediction loads the models, slowly on a busy 2-core machine.
 WAIT_MS = 120_000
 expect.set_options(timeout=WAIT_MS)
+
+
+def fake_camera_flags(photo, video):
+    """Chromium's flags for a camera that films `photo`: a 2 s video of it, written to `video` (a .y4m path)."""
+    subprocess.run(
+        # Chromium's y4m reader wants even sides (it plays a 2x2 picture otherwise).
+        ["ffmpeg", "-loglevel", "error", "-loop", "1", "-i", str(photo), "-vf", "scale=640:-2", "-t", "2", "-r", "15"]
+        + ["-pix_fmt", "yuv420p", str(video)],
+        check=True,
+    )
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
 
 
 def launch(playwright, extra_flags=()):
