@@ -117,6 +117,9 @@ async function analyse() {
   show(retry, false);
   show(rerun, false);
   show(result, false);
+  // The session is restored in the background (Firebase reads it from storage): a photo chosen before it is known
+  // waits for it, rather than going unsaved for a signed-in person.
+  await userKnown;
   const saving = Boolean(state.user) && saveSwitch.checked;
   const started = performance.now();
   const label = `Finding faces with ${modelTitle(model)}…`;
@@ -251,5 +254,5 @@ function signedIn(user) {
 
 renderHeader();
 session.onChange(signedIn);
-session.user().then(signedIn, () => signedIn(null));
+const userKnown = session.user().then(signedIn, () => signedIn(null));
 showModels();
