@@ -75,7 +75,6 @@ class Network:
         self.threads = threads
         self._slots = threading.BoundedSemaphore(max(1, len(os.sched_getaffinity(0)) // threads))
         self._pool = _Pool(self._new, kept, pooled_values)
-        self._large = _Pool(self._new, 0)
         # Load at once: a missing or broken file fails when the model loads, not at a user's photo.
         runner = self._new()
         self.outputs = len(runner.get_output_details())
@@ -88,10 +87,11 @@ class Network:
 
     def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
         batch = np.ascontiguousarray(batch, np.float32)
-        pool = self._pool if batch.size <= self.max_values else self._large
+        pooled = batch.size <= self.max_values
         with self._slots:
-            runner = pool.take(batch.shape)
+            runner = self._pool.take(batch.shape) if pooled else self._new()
             # The signature runner resizes its input to the batch's shape when it differs from the last call's.
             found = runner(**{INPUT_NAME: batch})
-            pool.give_back(batch.shape, runner)
+            if pooled:
+                self._pool.give_back(batch.shape, runner)
         return [found[output_name(index)] for index in range(self.outputs)]
