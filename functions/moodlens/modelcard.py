@@ -25,6 +25,8 @@ EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 CLASSIFIER = "classifier"
 ONE_PASS = "detector-classifier"
 KINDS = (CLASSIFIER, ONE_PASS)
+# Precisions of a runtime file (runtime.precision).
+FLOAT32, INT8 = "float32", "int8"
 
 
 class CardError(ValueError):
@@ -113,6 +115,12 @@ class ModelCard:
         if "runtime" not in self.raw:
             raise CardError(f"{self.path}: no runtime file; run python -m training.convert {self.name}")
         return self.path.parent / self.raw["runtime"]["file"]
+
+    @property
+    def runtime_precision(self) -> str:
+        """'float32', or 'int8' where conversion quantized the network (its answers then differ a little from the
+        Keras file's; the card's metrics are measured on the runtime file)."""
+        return self.raw.get("runtime", {}).get("precision", FLOAT32)
 
 
 def parse_card(raw: Mapping[str, Any], path: Path) -> ModelCard:

@@ -9,6 +9,9 @@ Serving now runs LiteRT and MTCNN's stages in numpy. Every face keeps its box an
 except one (KNOWN_DIFFERENCES): the old serving ran mtcnn's networks as compiled TensorFlow graphs, whose floats
 differ a little from the package's own (eager) run, and on that face, cut by the photo's bottom edge, the package
 itself gives the box the new path gives (tests/predict/test_runtime_equivalence.py compares with the package).
+
+yolo3 now runs quantized (int8), so its answers moved by more than rounding: test_runtime_equivalence.py holds it to
+the Keras model within bounds, and its card's metrics are measured on the int8 file. The float models stay here.
 """
 
 import json
@@ -17,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from moodlens.modelcard import FLOAT32
 from moodlens.predict import catalog, pipeline
 from moodlens.settings import Settings
 
@@ -26,12 +30,17 @@ STORED = json.loads((Path(__file__).parent / "data" / "answers-06cfc40.json").re
 SETTINGS = Settings()
 # (photo, stored box): how far that box may move in pixels, and its probabilities, which follow the crop.
 KNOWN_DIFFERENCES = {("dlib_bald_guys.jpg", (71, 669, 143, 191)): (3, 0.04)}
+FLOAT_MODELS = sorted(
+    name for name, card in catalog.available_cards(SETTINGS.models_dir).items() if card.runtime_precision == FLOAT32
+)
 
 
 @pytest.mark.parametrize("photo", sorted(STORED))
 def test_answers_are_unchanged(photos_dir, photo):
     data = (photos_dir / photo).read_bytes()
-    for model, stored in STORED[photo].items():
+    assert set(FLOAT_MODELS) >= {"inception-resnet", "mobilenetv2"}
+    for model in FLOAT_MODELS:
+        stored = STORED[photo][model]
         prediction = pipeline.run(data, catalog.resolve(model, SETTINGS.models_dir), SETTINGS)
         assert len(prediction.faces) == len(stored), model
         answered = np.array([face.box for face in prediction.faces]).reshape(-1, 4)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from moodlens.modelcard import EMOTIONS, parse_card, read_card, write_card
+from moodlens.modelcard import EMOTIONS, FLOAT32, parse_card, read_card, write_card
 from moodlens.ops import iou
 from moodlens.predict import mtcnn
 from moodlens.predict.catalog import DEFAULT_MODEL, resolve
@@ -287,6 +287,34 @@ def _median_ms(fn, repeats: int) -> float:
     return round(statistics.median(times), 1)
 
 
+def quantization_cost(
+    served: YoloFaceReader, sm: dict, em: dict, threshold: float, fer_dir: Path, size: int, limit: int | None
+) -> dict | None:
+    """For a quantized runtime file: the same scenes read by the float32 Keras model beside the served file's
+    figures, so the card shows what quantization cost (None for a float file)."""
+    if served.card.runtime_precision == FLOAT32:
+        return None
+    import keras
+
+    network = keras.saving.load_model(served.card.weights, compile=False).predict_on_batch
+    reference = scene_metrics(YoloFaceReader(served.card, network=network), fer_dir, size, limit)
+    reference_emotions = emotion_metrics(reference["found"], reference["data"], threshold)
+
+    def figures(scenes_found: dict, emotions: dict) -> dict:
+        row = scenes_found["per_threshold"][threshold]
+        return {
+            "accuracy": round(emotions["accuracy"], 4),
+            "scene_recall": round(row["recall"], 3),
+            "false_per_scene": round(row["false_per_scene"], 3),
+        }
+
+    return {
+        "float32_keras": figures(reference, reference_emotions),
+        "served": figures(sm, em),
+        "accuracy_points_lost": round(100 * (reference_emotions["accuracy"] - em["accuracy"]), 2),
+    }
+
+
 # ---------------------------------------------------------------- command
 
 
@@ -315,6 +343,7 @@ def run(args) -> dict:
     sm = scene_metrics(reader, Path(args.fer_dir), size, args.val_limit)
     threshold = sm["best_threshold"] if args.tune_threshold else reader.spec.confidence
     em = emotion_metrics(sm["found"], sm["data"], threshold)
+    runtime_cost = quantization_cost(reader, sm, em, threshold, Path(args.fer_dir), size, args.val_limit)
     metrics = {
         "confidence_threshold": threshold,
         "confidence_threshold_rule": "best F1 on the synthetic val scenes" if args.tune_threshold else "the card's",
@@ -332,6 +361,7 @@ def run(args) -> dict:
         "accuracy_by_face_side_px": em["accuracy_by_face_side_px"],
         "temperature_factor_fitted": em["temperature_factor"],
         "reference_classifier_on_true_boxes": reference_classifier_metrics(sm["data"]),
+        **({"runtime_cost": runtime_cost} if runtime_cost else {}),
     }
     photos_dir = Path(args.photos_dir)
     if not args.scenes_only:

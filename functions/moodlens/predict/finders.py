@@ -61,7 +61,7 @@ class DetectThenClassify(FaceFinder):
 
     def __init__(self, card: ModelCard, settings: Settings):
         super().__init__(card, settings)
-        self.classifier = Classifier(card)
+        self.classifier = Classifier(card, threads=settings.threads_per_call)
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         faces = mtcnn.detect_faces(rgb, self.settings, self.card.path.parent)

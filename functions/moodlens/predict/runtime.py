@@ -8,8 +8,10 @@ start of a serverless function pays. Each converted file has one signature: inpu
 import math
 import os
 import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -20,6 +22,38 @@ MTCNN_NETS = ("pnet", "rnet", "onet")
 
 def output_name(index: int) -> str:
     return f"output_{index}"
+
+
+def cpus() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+_executors: dict[int, ThreadPoolExecutor] = {}
+_executors_lock = threading.Lock()
+
+
+def spread(function: Callable[[Item], Result], items: Sequence[Item], threads: int) -> list[Result]:
+    """`function` of each item, in order, on up to `threads` threads at once. The small networks (PNet on one pyramid
+    level, RNet, ONet, the classifiers) gain little from a second thread inside one call, but two calls at once run
+    on two cores in parallel (interpreters and numpy's large operations release Python's lock). `function` must not
+    call spread itself: the threads are shared by every request, and a call waiting on its own tasks could wait on
+    itself."""
+    if threads <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    with _executors_lock:
+        if threads not in _executors:
+            _executors[threads] = ThreadPoolExecutor(threads, thread_name_prefix=f"spread{threads}")
+        executor = _executors[threads]
+    return list(executor.map(function, items))
+
+
+def batches(count: int, largest: int, threads: int) -> list[slice]:
+    """`count` items cut into runs of at most `largest`, and into at least `threads` runs where there are enough
+    items: one per thread that spread() gives them."""
+    size = max(1, min(largest, math.ceil(count / max(1, threads))))
+    return [slice(start, start + size) for start in range(0, count, size)]
 
 
 class _Pool:
@@ -73,7 +107,7 @@ class Network:
         self.path = Path(path)
         self.max_values = max_values
         self.threads = threads
-        self._slots = threading.BoundedSemaphore(max(1, len(os.sched_getaffinity(0)) // threads))
+        self._slots = threading.BoundedSemaphore(max(1, cpus() // threads))
         self._pool = _Pool(self._new, kept, pooled_values)
         # Load at once: a missing or broken file fails when the model loads, not at a user's photo.
         runner = self._new()
