@@ -228,6 +228,9 @@ def camera(seconds: float = 15) -> None:
 
     from tests.support.pages import CHROMIUM, FLAGS, fake_camera_flags
 
+    if not (REPO_ROOT / "hosting" / "build").is_dir():
+        # The pages' bundle, as scripts/start and the tests build it.
+        subprocess.run(["bash", str(REPO_ROOT / "scripts" / "build_hosting.sh")], check=True)
     with tempfile.TemporaryDirectory() as folder:
         flags = fake_camera_flags(PHOTOS / CAMERA_PHOTO, Path(folder) / "faces.y4m")
         with server() as (url, _, _), sync_playwright() as playwright:

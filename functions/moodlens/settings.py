@@ -52,9 +52,11 @@ class Settings:
     # MTCNN time grows with pixel count; faces under ~40 px on such a copy are rarely worth labelling.
     detect_max_side: int = 1280
     min_face_confidence: float = 0.9
-    # Threads of one call of the large networks (MTCNN's PNet, yolo3): a single photo then uses every core, and
-    # calls take turns (runtime.Network). 0: the CPUs this process may run on. Set it to the vCPUs of a container
-    # whose CPU quota is below what it sees (Cloud Functions: scripts/deploy sets it from the sizing table).
+    # Threads one photo may use: MTCNN's pyramid levels and candidate batches and the classifier's calls run this
+    # many at once, one thread each (runtime.spread), and yolo3's one network call runs on this many; so a single
+    # photo uses every core, and photos take turns (runtime.Network). 0: the CPUs this process may run on. Set it to
+    # the vCPUs of a container whose CPU quota is below what it sees (Cloud Functions: scripts/deploy sets it from the
+    # sizing table).
     inference_threads: int = 0
     # Faces per photo answered; past it the largest are kept and the answer says faces_truncated.
     max_faces: int = 100

@@ -5,6 +5,7 @@ import base64
 
 import flask
 
+from moodlens import memory
 from moodlens.api.history import save_prediction, signed_in_user
 from moodlens.api.http import ApiError, http_endpoint, image_error, parse_error, read_body, read_json_object
 from moodlens.modelcard import ModelCard
@@ -83,11 +84,23 @@ def _predict(request: flask.Request, settings: Settings) -> tuple[dict, pipeline
                 raise parse_error()
             photo = image_io.base64_payload(image, settings.max_image_bytes)
         card = catalog.resolve(payload.get("model"), settings.models_dir)
-        return payload, pipeline.run(photo, card, settings)
+        prediction = pipeline.run(photo, card, settings)
+        if prediction.image.width * prediction.image.height >= memory.LARGE_PHOTO_PIXELS:
+            _after_the_answer(memory.release_freed_memory)
+        return payload, prediction
     except image_io.ImageRejected:
         raise image_error() from None
     except catalog.ModelUnavailable:
         raise ApiError(503, "model_unavailable", "model unavailable, try again later") from None
+
+
+def _after_the_answer(task) -> None:
+    """Runs `task` once the answer has been sent (when the server closes the response), off the caller's wait."""
+
+    @flask.after_this_request
+    def schedule(response: flask.Response) -> flask.Response:
+        response.call_on_close(task)
+        return response
 
 
 def answer(prediction: pipeline.Prediction, crop_side: int | None) -> dict:

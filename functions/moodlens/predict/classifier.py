@@ -11,8 +11,8 @@ from moodlens.modelcard import ClassifierInput, ModelCard, calibrated_probabilit
 from moodlens.predict.runtime import Network, batches, spread
 
 # Faces per network call (twice as many crops with test-time flip): an interpreter's working memory grows with its
-# largest batch, and keeps that size.
-CHUNK = 16
+# largest batch, and keeps that size. A photo's calls run a thread each, each thread with its own kept interpreter.
+CHUNK = 8
 
 
 class Classifier:

@@ -27,8 +27,9 @@ SCALE_FACTOR = 0.709
 PNET_THRESHOLD, RNET_THRESHOLD, ONET_THRESHOLD = 0.6, 0.7, 0.8
 PNET_NMS_PER_SCALE, PNET_NMS, RNET_NMS, ONET_NMS = 0.5, 0.7, 0.7, 0.7
 # Candidates per RNet and ONet call: a crowd's thousand candidates in one batch would keep an interpreter's working
-# memory at that size.
-RNET_BATCH, ONET_BATCH = 256, 64
+# memory at that size. Calls run two at a time on two cores, each on its own kept interpreter: half of what one call
+# once took, so the memory kept stays the same.
+RNET_BATCH, ONET_BATCH = 128, 32
 # Largest PNet input run at once (in values: rows x columns x 3); larger pyramid levels run in stripes.
 PNET_STRIPE_VALUES = 3 * 384 * 288
 # Interpreters kept by each network (runtime.Network): how many, the largest input each is kept for, and the input

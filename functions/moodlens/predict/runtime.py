@@ -97,9 +97,10 @@ class Network:
     in all; a larger input (the first pyramid levels of a big photo) runs on an interpreter made for it and dropped
     after.
 
-    Each call runs on `threads` threads, and as many calls at once as there are CPUs for them: a large network
-    (PNet, yolo3) runs one call at a time on every core, so one photo is answered sooner, and calls take turns;
-    more at once would only take turns on the same cores."""
+    Each call runs on `threads` threads, and as many calls at once as there are CPUs for them: yolo3 runs one call
+    at a time on every core (its large layers share out well), so one photo is answered sooner, and calls take turns;
+    MTCNN's networks and the classifiers run one thread a call, several calls at once (spread); more at once than
+    the CPUs would only take turns on the same cores."""
 
     def __init__(
         self, path: Path, kept: int = 1, max_values: int = 0, threads: int = 1, pooled_values: float = math.inf
