@@ -9,6 +9,8 @@ import pytest
 from moodlens.modelcard import (
     CLASSIFIER,
     EMOTIONS,
+    FLOAT32,
+    INT8,
     ONE_PASS,
     CardError,
     CropRule,
@@ -47,15 +49,15 @@ def test_shipped_classifier_cards(name, temperature, accuracy):
     spec = card.classifier_input
     assert spec is not None and (spec.width, spec.height, spec.channels, spec.test_time_flip) == (48, 48, 1, True)
     assert (spec.normalization.mean, spec.normalization.std) == (0.5077, 0.255)
-    assert card.one_pass_input is None and card.weights.is_file()
+    assert card.one_pass_input is None and card.weights.is_file() and card.runtime_precision == FLOAT32
 
 
 def test_shipped_one_pass_card():
     card = read_card(MODELS / "yolo3.json")
-    assert (card.kind, card.temperature, card.accuracy) == (ONE_PASS, 0.75, 0.4909)
+    assert (card.kind, card.temperature, card.accuracy, card.runtime_precision) == (ONE_PASS, 0.765, 0.4882, INT8)
     spec = card.one_pass_input
     assert spec is not None
-    assert (spec.side, spec.strides, spec.confidence, spec.nms_iou, spec.min_side) == (416, (8, 16, 32), 0.45, 0.45, 8)
+    assert (spec.side, spec.strides, spec.confidence, spec.nms_iou, spec.min_side) == (416, (8, 16, 32), 0.35, 0.45, 8)
     assert spec.anchors.shape == (9, 2) and spec.second_read is not None and spec.second_read.side == 512
     assert card.crop == CropRule() and card.classifier_input is None
 
