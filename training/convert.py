@@ -4,7 +4,9 @@ Serving runs every network through LiteRT (TensorFlow Lite's interpreter: 0.1 s 
 TensorFlow). This converts each model's `.keras` file to `<name>.tflite` beside it, and the three networks of the
 `mtcnn` package (its shipped weights) to `mtcnn/{pnet,rnet,onet}.tflite`; then it checks each converted network
 against the Keras one on the same inputs and records the largest difference on the card (`runtime`). Training calls
-`convert_model` after it saves a model, so a trained model is servable at once. With no names, converts everything.
+`convert_after_training` after it saves a model, so a trained model is servable at once (where TensorFlow is
+installed: a GPU machine's Keras on JAX has no converter, and its models are converted here afterwards). With no
+names, converts everything.
 
 The classifiers and MTCNN keep float32 weights: the classifiers' accuracy is what the product sells, and MTCNN's
 networks ran slower and moved boxes by up to 22 px when quantized (measured). yolo3 is quantized to int8 (weights
@@ -14,8 +16,10 @@ is scored on; `python -m training.yolo3 evaluate` then measures the int8 file, a
 """
 
 import argparse
+import importlib.util
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +32,21 @@ from training.evaluate import MODELS_DIR
 COMMAND = "python -m training.convert"
 QUANTIZED_KINDS = (ONE_PASS,)
 CALIBRATION_SCENES = 64
+
+
+def converter_available() -> bool:
+    """Whether TensorFlow (the converter) is installed: a GPU machine trains with Keras on JAX or PyTorch without it,
+    and its models are converted afterwards where TensorFlow is."""
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+def convert_after_training(card_path: Path) -> dict:
+    """The card after converting its model, or as it is (with a note on stderr) where TensorFlow is missing."""
+    if converter_available():
+        return dict(convert_model(card_path).raw)
+    name = Path(card_path).stem
+    print(f"no TensorFlow here: convert {name} where it is installed: {COMMAND} {name}", file=sys.stderr)
+    return dict(read_card(card_path).raw)
 
 
 def _tflite(function, input_spec, path: Path, calibration=None) -> None:

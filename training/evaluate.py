@@ -77,6 +77,12 @@ def load_card(name: str, models_dir: Path = MODELS_DIR) -> ModelCard:
     return read_card(models_dir / f"{name}.json")
 
 
+def keras_network(card: ModelCard):
+    import keras
+
+    return keras.saving.load_model(card.weights, compile=False).predict_on_batch
+
+
 def served_probabilities(classifier: Classifier, faces: np.ndarray) -> np.ndarray:
     """The emotion probabilities serving gives uint8 (N, H, W) gray faces."""
     return classifier.probabilities(faces[..., None])
@@ -96,7 +102,10 @@ def main(argv=None) -> dict:
     )
     args = parser.parse_args(argv)
 
-    classifier = Classifier(load_card(args.name, args.models_dir))
+    card = load_card(args.name, args.models_dir)
+    # A card not yet converted (trained where TensorFlow is missing) is read through its Keras file.
+    network = None if "runtime" in card.raw else keras_network(card)
+    classifier = Classifier(card, network=network)
     split = load(args.data)
     if args.sample:
         split = split.subset(np.linspace(0, len(split) - 1, args.sample).astype(int))

@@ -21,7 +21,7 @@ from pathlib import Path
 from moodlens.modelcard import CLASSIFIER, EMOTIONS, calibrated_probabilities, parse_card, write_card
 from moodlens.predict.classifier import Classifier
 from training import data
-from training.convert import convert_model
+from training.convert import convert_after_training
 from training.evaluate import MODELS_DIR, fit_temperature, metrics
 
 DESCRIPTIONS = {
@@ -327,7 +327,7 @@ def main(argv=None):
         card["training"]["continued_from"] = previous_training
     write_card(card_path, card)
     # Serving runs the LiteRT file: convert now, so the model is servable as soon as it is trained.
-    card = dict(convert_model(card_path).raw)
+    card = convert_after_training(card_path)
     print(
         json.dumps(
             {

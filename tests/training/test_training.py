@@ -1,12 +1,13 @@
 """The training code (pure pieces), the shipped classifiers, and a smoke run of the training command."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from moodlens.modelcard import EMOTIONS, Normalization, read_card
-from training import data, recipe
+from training import convert, data, recipe
 from training.augment import AugmentedFaces, augment
 from training.evaluate import MODELS_DIR, expected_calibration_error, fit_temperature, load_card
 from training.evaluate import main as evaluate_main
@@ -113,6 +114,24 @@ def test_evaluation_on_val_reproduces_the_cards_headline(name, accuracy):
     summary = evaluate_main([name, "--data", "val"])
     assert summary["n"] == VAL_FACES
     assert summary["accuracy"] == load_card(name).accuracy == accuracy
+
+
+def test_where_tensorflow_is_missing_training_keeps_the_card_and_evaluation_reads_the_keras_file(
+    tmp_path, monkeypatch, capsys
+):
+    """A GPU machine trains with Keras on JAX and has no converter: the card is kept unconverted (with a note), and
+    evaluation reads the Keras file instead of a runtime file that is not there."""
+    raw = json.loads((MODELS_DIR / "mobilenetv2.json").read_text())
+    raw.pop("runtime")
+    (tmp_path / "mobilenetv2.json").write_text(json.dumps(raw))
+    shutil.copyfile(MODELS_DIR / raw["file"], tmp_path / raw["file"])
+    monkeypatch.setattr(convert, "converter_available", lambda: False)
+    card = convert.convert_after_training(tmp_path / "mobilenetv2.json")
+    assert "runtime" not in card and not (tmp_path / "mobilenetv2.tflite").exists()
+    assert "python -m training.convert mobilenetv2" in capsys.readouterr().err
+    through_keras = evaluate_main(["mobilenetv2", "--models-dir", str(tmp_path), "--sample", "300"])
+    through_runtime = evaluate_main(["mobilenetv2", "--sample", "300"])
+    assert through_keras["accuracy"] == pytest.approx(through_runtime["accuracy"], abs=0.004)
 
 
 # One epoch on 256 faces: enough to prove the command trains, exports and continues.

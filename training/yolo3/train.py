@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from moodlens.modelcard import EMOTIONS, ONE_PASS, write_card
-from training.convert import convert_model
+from training.convert import convert_after_training
 from training.yolo3 import model as net
 from training.yolo3 import scenes
 
@@ -286,7 +286,7 @@ def train(args) -> dict:
     card_path = out_dir / f"{CARD_NAME}.json"
     write_card(card_path, card)
     # Serving runs the LiteRT file: convert now, so the model is servable as soon as it is trained.
-    card = dict(convert_model(card_path).raw)
+    card = convert_after_training(card_path)
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) and {card_path}", flush=True)
     return card
 
