@@ -78,6 +78,8 @@ def load_card(name: str, models_dir: Path = MODELS_DIR) -> ModelCard:
 
 
 def keras_network(card: ModelCard):
+    """The card's Keras file as a network (batch in, outputs out): the reference a runtime file is held to, and what
+    reads a card not yet converted."""
     import keras
 
     return keras.saving.load_model(card.weights, compile=False).predict_on_batch

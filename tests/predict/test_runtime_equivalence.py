@@ -21,6 +21,7 @@ from moodlens.predict.image_io import fit_within
 from moodlens.predict.yolo import YoloFaceReader
 from moodlens.settings import Settings
 from training.data import fer_dir, load_split
+from training.evaluate import keras_network
 from training.yolo3 import evaluate as yolo3_evaluation
 
 pytestmark = pytest.mark.unit
@@ -51,12 +52,6 @@ def photos(photos_dir):
 @pytest.fixture(scope="module")
 def val():
     return load_split(fer_dir() / "val.npz")
-
-
-def keras_network(card):
-    import keras
-
-    return keras.saving.load_model(card.weights, compile=False).predict_on_batch
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -294,9 +294,7 @@ def quantization_cost(
     figures, so the card shows what quantization cost (None for a float file)."""
     if served.card.runtime_precision == FLOAT32:
         return None
-    import keras
-
-    network = keras.saving.load_model(served.card.weights, compile=False).predict_on_batch
+    network = classifier_evaluation.keras_network(served.card)
     reference = scene_metrics(YoloFaceReader(served.card, network=network), fer_dir, size, limit)
     reference_emotions = emotion_metrics(reference["found"], reference["data"], threshold)
 
