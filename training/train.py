@@ -22,7 +22,8 @@ from moodlens.modelcard import CLASSIFIER, EMOTIONS, calibrated_probabilities, p
 from moodlens.predict.classifier import Classifier
 from training import data
 from training.convert import convert_after_training
-from training.evaluate import MODELS_DIR, fit_temperature, metrics
+from training.distill import blended_targets, teacher_probabilities
+from training.evaluate import MODELS_DIR, fit_temperature, load_card, metrics
 
 DESCRIPTIONS = {
     "inception-resnet": "Inception-ResNet (stem, residual Inception blocks A/B/C with scaled residuals, reduction "
@@ -87,6 +88,16 @@ def parse_args(argv):
         type=float,
         default=1.0,
         help="scales every augmentation range (training/augment.py); below 1 for a last, short cycle",
+    )
+    parser.add_argument(
+        "--teacher",
+        default=None,
+        choices=sorted(DESCRIPTIONS),
+        help="a shipped classifier whose probabilities over the training faces are blended into the targets "
+        "(knowledge distillation, training/distill.py)",
+    )
+    parser.add_argument(
+        "--teacher-weight", type=float, default=0.5, help="the teacher's share of each target, with --teacher"
     )
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument(
@@ -230,9 +241,13 @@ def main(argv=None):
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
+    targets = data.smoothed_targets(train.labels, args.label_smoothing)
+    if args.teacher:
+        teacher = teacher_probabilities(load_card(args.teacher), train.images)
+        targets = blended_targets(targets, teacher, args.teacher_weight)
     batches = AugmentedFaces(
         train.images,
-        data.smoothed_targets(train.labels, args.label_smoothing),
+        targets,
         data.balancing_weights(train.labels),
         args.batch_size,
         args.seed,
@@ -282,6 +297,7 @@ def main(argv=None):
         + (["--init-from", str(args.init_from), "--checkpoint-dir", str(args.checkpoint_dir)] if args.init_from else [])
         + (["--dtype-policy", args.dtype_policy] if args.dtype_policy != "float32" else [])
         + (["--augmentation-strength", str(args.augmentation_strength)] if args.augmentation_strength != 1 else [])
+        + (["--teacher", args.teacher, "--teacher-weight", str(args.teacher_weight)] if args.teacher else [])
     )
     card.update(
         {
@@ -302,7 +318,13 @@ def main(argv=None):
             },
             "training": {
                 "data": f"FER2013 Training (train.npz), {len(train)} faces, FER2013 labels with label smoothing "
-                f"{args.label_smoothing}, square-root class re-weighting",
+                f"{args.label_smoothing}, square-root class re-weighting"
+                + (
+                    f", targets blended {1 - args.teacher_weight:g}:{args.teacher_weight:g} with the served "
+                    f"probabilities of {args.teacher} (knowledge distillation, training/distill.py)"
+                    if args.teacher
+                    else ""
+                ),
                 "augmentation": "mirror, rotation +-15 deg, shift +-10 %, zoom +-15 %, brightness +-20 %, contrast "
                 "+-30 %, random erasing of 2-15 % of the face (training/augment.py)"
                 + (

@@ -1,0 +1,42 @@
+"""A teacher's probabilities over the training faces, for knowledge distillation (`training.train --teacher NAME`).
+
+The teacher reads every training face once, exactly as serving would (its card's normalisation, test-time flip and
+temperature, through serving's Classifier), and the student learns from a blend of the FER2013 label and those
+probabilities. The teacher's soft answers carry what a hard label cannot (this frown is half angry, half sad), which
+is what lifts a small network towards a larger one. Computed once per (teacher file, faces) and cached.
+"""
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from moodlens.modelcard import ModelCard
+from moodlens.predict.classifier import Classifier
+from training.data import REPO_ROOT
+
+CACHE_DIR = REPO_ROOT / "checkpoints" / "teachers"
+THREADS = 2
+
+
+def cache_path(card: ModelCard, images: np.ndarray) -> Path:
+    """One file per teacher weights and set of faces: a retrained teacher or other faces never reuse stale answers."""
+    digest = hashlib.sha256(Path(card.runtime_weights).read_bytes())
+    digest.update(np.ascontiguousarray(images).tobytes())
+    return CACHE_DIR / f"{card.name}-{digest.hexdigest()[:16]}.npy"
+
+
+def teacher_probabilities(card: ModelCard, images: np.ndarray) -> np.ndarray:
+    """(N, 7) float32 probabilities the teacher's served file gives uint8 (N, 48, 48) faces."""
+    path = cache_path(card, images)
+    if path.exists():
+        return np.load(path)
+    probabilities = Classifier(card, threads=THREADS).probabilities(images[..., None]).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, probabilities)
+    return probabilities
+
+
+def blended_targets(hard: np.ndarray, teacher: np.ndarray, teacher_weight: float) -> np.ndarray:
+    """The label's (smoothed) one-hot targets and the teacher's probabilities, mixed; rows still sum to one."""
+    return ((1.0 - teacher_weight) * hard + teacher_weight * teacher).astype(np.float32)
