@@ -150,6 +150,8 @@ def test_predict_answers_match_the_spec(client, photos_dir, name):
     photo = images.b64((photos_dir / images.FACES_PHOTO).read_bytes())
     found = check(client.post(path, json={"image": photo}), path, "POST", 200)
     assert found["found"] is True and len(found["faces"]) == 3
+    # Three sharp faces of 60-86 px: none is a weak read.
+    assert [face["quality"]["weak"] for face in found["faces"]] == [False, False, False]
     none = check(client.post(path, json={"image": BLANK_PNG, "model": "mobilenetv2"}), path, "POST", 200)
     assert none["found"] is False and none["model"] == "mobilenetv2"
     bad = [

@@ -53,6 +53,7 @@ def test_signed_in_upload_is_saved(active, client, new_user, photo, endpoint):
     assert [face["box"] for face in record["faces"]] == [face["box"] for face in answer["faces"]]
     for face, answered in zip(record["faces"], answer["faces"]):
         assert face["prediction"] == answered["prediction"] and len(face["prediction"]) == 7
+        assert face["quality"] == answered["quality"]
         assert face["face"]  # the crop, cut again from the stored original
 
 

@@ -33,7 +33,7 @@ def test_a_result_downloads_as_an_annotated_image_and_json(new_page, photos_dir)
         page.get_by_role("link", name="Download JSON").click()
     data = json.loads(json_download.value.path().read_text())
     assert data["found"] is True and len(data["faces"]) == cards.count()
-    assert all(set(face) == {"prediction", "box", "confidence"} for face in data["faces"])
+    assert all(set(face) == {"prediction", "box", "confidence", "quality"} for face in data["faces"])
     assert "image" not in data
 
 

@@ -9,7 +9,7 @@ from moodlens import memory
 from moodlens.api.history import save_prediction, signed_in_user
 from moodlens.api.http import ApiError, http_endpoint, image_error, parse_error, read_body, read_json_object
 from moodlens.modelcard import ModelCard
-from moodlens.predict import catalog, image_io, pipeline
+from moodlens.predict import catalog, image_io, pipeline, quality
 from moodlens.settings import Settings
 
 # The stored original is re-encoded once; a high quality keeps it close to what was uploaded.
@@ -50,7 +50,7 @@ def _predict_and_save(request: flask.Request, settings: Settings, with_crops: bo
     payload, prediction = _predict(request, settings)
     result = answer(prediction, settings.face_crop_side if with_crops else None)
     if uid is not None:
-        # The record keeps each answered face's box, confidence and ranking (records drops the crop).
+        # The record keeps each answered face's box, confidence, ranking and quality (records drops the crop).
         result["id"] = save_prediction(
             settings,
             uid,
@@ -104,8 +104,9 @@ def _after_the_answer(task) -> None:
 
 
 def answer(prediction: pipeline.Prediction, crop_side: int | None) -> dict:
-    """The JSON answer: the contract's fields, plus the model that ran, boxes, confidences and timings; each face's
-    crop at crop_side x crop_side, or none when crop_side is None."""
+    """The JSON answer: the contract's fields, plus the model that ran, boxes, confidences, each face's quality
+    (moodlens.predict.quality) and timings; each face's crop at crop_side x crop_side, or none when crop_side is
+    None."""
     result: dict = {"found": bool(prediction.faces), "model": prediction.model}
     if prediction.faces:
         assert prediction.annotated_jpeg is not None
@@ -120,5 +121,10 @@ def _face_answer(prediction: pipeline.Prediction, face, crop_side: int | None) -
     entry: dict[str, object] = {}
     if crop_side is not None:
         entry["face"] = image_io.jpeg_base64(prediction.face_image(face, crop_side), prediction.jpeg_quality)
-    entry.update(prediction=prediction.ranking(face), box=list(face.box), confidence=round(face.confidence, 4))
+    entry.update(
+        prediction=prediction.ranking(face),
+        box=list(face.box),
+        confidence=round(face.confidence, 4),
+        quality=quality.assess(face).answer(),
+    )
     return entry

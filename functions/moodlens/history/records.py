@@ -19,7 +19,7 @@ IMG_NAME_MAX = 200
 _ID_RE = re.compile(r"^[0-9a-f]{24}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # A face keeps only what the history shows; the crop is cut again from the original when a record is opened.
-_FACE_KEYS = ("box", "confidence", "prediction")
+_FACE_KEYS = ("box", "confidence", "prediction", "quality")
 THUMBNAIL_SIDE = 240
 IMAGE_KINDS = ("original", "annotated")
 

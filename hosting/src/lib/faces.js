@@ -30,22 +30,24 @@ function bar({ emotion, probability }) {
     h("span", { class: "bar__value" }, formatPercent(probability)));
 }
 
-// Under these, a reading deserves a caveat: a top emotion below 40% is a guess among seven; a face under 48 px
-// has fewer pixels than the models' 48x48 input, so they read an upscaled blur.
+// A top emotion below 40% is a guess among seven: a caveat whatever the face.
 const UNCERTAIN_BELOW = 0.4;
-const SMALL_FACE_PX = 48;
 // More faces than this and each card shrinks to its number, crop and top emotion (the bars fold away).
 const COMPACT_FROM = 7;
+// The answer's quality reasons (moodlens/predict/quality.py: limits measured on FER2013 faces shrunk and blurred).
+const WEAK_READS = {
+  small_face: (quality) => `Small face (${quality.face_px} px): hard to read`,
+  low_detail: () => "Blurred face: hard to read",
+};
 
 function cardNotes(face, top) {
-  const side = face.box ? Math.min(face.box[2], face.box[3]) : null;
+  const quality = face.quality;
   return [
     top.probability < UNCERTAIN_BELOW
       ? h("span", { class: "badge badge--uncertain", title: "The top emotion is under 40%: a weak call" }, "Uncertain")
       : null,
-    side != null && side < SMALL_FACE_PX
-      ? h("span", { class: "badge badge--warning" }, `Small face (${side} px): hard to read`)
-      : null,
+    ...(quality?.reasons ?? []).filter((reason) => reason in WEAK_READS)
+      .map((reason) => h("span", { class: "badge badge--warning" }, WEAK_READS[reason](quality))),
   ];
 }
 
