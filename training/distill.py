@@ -1,7 +1,8 @@
 """A teacher's probabilities over the training faces, for knowledge distillation (`training.train --teacher NAME`).
 
 The teacher reads every training face once, exactly as serving would (its card's normalisation, test-time flip and
-temperature, through serving's Classifier), and the student learns from a blend of the FER2013 label and those
+temperature, through serving's Classifier; a teacher trained on a GPU machine, not yet converted, through its Keras
+file), and the student learns from a blend of the FER2013 label and those
 probabilities. The teacher's soft answers carry what a hard label cannot (this frown is half angry, half sad), which
 is what lifts a small network towards a larger one. Computed once per (teacher file, faces) and cached.
 """
@@ -12,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from moodlens.modelcard import ModelCard
-from moodlens.predict.classifier import Classifier
 from training.data import REPO_ROOT
+from training.evaluate import served_classifier
 
 CACHE_DIR = REPO_ROOT / "checkpoints" / "teachers"
 THREADS = 2
@@ -21,7 +22,7 @@ THREADS = 2
 
 def cache_path(card: ModelCard, images: np.ndarray) -> Path:
     """One file per teacher weights and set of faces: a retrained teacher or other faces never reuse stale answers."""
-    digest = hashlib.sha256(Path(card.runtime_weights).read_bytes())
+    digest = hashlib.sha256(Path(card.runtime_weights if card.converted else card.weights).read_bytes())
     digest.update(np.ascontiguousarray(images).tobytes())
     return CACHE_DIR / f"{card.name}-{digest.hexdigest()[:16]}.npy"
 
@@ -31,7 +32,7 @@ def teacher_probabilities(card: ModelCard, images: np.ndarray) -> np.ndarray:
     path = cache_path(card, images)
     if path.exists():
         return np.load(path)
-    probabilities = Classifier(card, threads=THREADS).probabilities(images[..., None]).astype(np.float32)
+    probabilities = served_classifier(card, THREADS).probabilities(images[..., None]).astype(np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, probabilities)
     return probabilities

@@ -85,6 +85,11 @@ def keras_network(card: ModelCard):
     return keras.saving.load_model(card.weights, compile=False).predict_on_batch
 
 
+def served_classifier(card: ModelCard, threads: int = 1) -> Classifier:
+    """Serving's Classifier for the card: its runtime file, or its Keras file while the card is not yet converted."""
+    return Classifier(card, network=None if card.converted else keras_network(card), threads=threads)
+
+
 def served_probabilities(classifier: Classifier, faces: np.ndarray) -> np.ndarray:
     """The emotion probabilities serving gives uint8 (N, H, W) gray faces."""
     return classifier.probabilities(faces[..., None])
@@ -104,10 +109,7 @@ def main(argv=None) -> dict:
     )
     args = parser.parse_args(argv)
 
-    card = load_card(args.name, args.models_dir)
-    # A card not yet converted (trained where TensorFlow is missing) is read through its Keras file.
-    network = None if "runtime" in card.raw else keras_network(card)
-    classifier = Classifier(card, network=network)
+    classifier = served_classifier(load_card(args.name, args.models_dir))
     split = load(args.data)
     if args.sample:
         split = split.subset(np.linspace(0, len(split) - 1, args.sample).astype(int))

@@ -79,6 +79,15 @@ class SecondRead:
 
 
 @dataclass(frozen=True)
+class LargeFaceRead:
+    """A read of the photo shrunk to `side`, whose faces of at least min_face_fraction of the photo's longer side
+    join the first read's: a face larger than the network's largest anchors is found once it is shrunk."""
+
+    side: int
+    min_face_fraction: float
+
+
+@dataclass(frozen=True)
 class OnePassInput:
     side: int  # the photo is letterboxed to side x side
     pad_value: float
@@ -88,6 +97,7 @@ class OnePassInput:
     nms_iou: float
     min_side: float  # faces narrower or shorter than this (photo pixels) are dropped
     second_read: SecondRead | None
+    large_face_read: LargeFaceRead | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,9 +120,14 @@ class ModelCard:
         return self.path.parent / self.raw["file"]
 
     @property
+    def converted(self) -> bool:
+        """Whether the card names its runtime file: a card trained where TensorFlow is missing is not, yet."""
+        return "runtime" in self.raw
+
+    @property
     def runtime_weights(self) -> Path:
         """The file serving runs (LiteRT), converted from `weights` by `python -m training.convert`."""
-        if "runtime" not in self.raw:
+        if not self.converted:
             raise CardError(f"{self.path}: no runtime file; run python -m training.convert {self.name}")
         return self.path.parent / self.raw["runtime"]["file"]
 
@@ -180,7 +195,7 @@ def _classifier_input(raw: Mapping[str, Any]) -> ClassifierInput:
 
 
 def _one_pass_input(raw: Mapping[str, Any]) -> OnePassInput:
-    thresholds, second = raw["thresholds"], raw.get("second_emotion_read")
+    thresholds, second, large = raw["thresholds"], raw.get("second_emotion_read"), raw.get("large_face_read")
     anchors = np.asarray(raw["anchors"], np.float64)
     strides = tuple(int(s) for s in raw["strides"])
     if anchors.ndim != 2 or anchors.shape[1] != 2 or len(anchors) % len(strides):
@@ -196,6 +211,7 @@ def _one_pass_input(raw: Mapping[str, Any]) -> OnePassInput:
         second_read=SecondRead(int(second["side"]), float(second["min_confidence"]), float(second["min_iou"]))
         if second
         else None,
+        large_face_read=LargeFaceRead(int(large["side"]), float(large["min_face_fraction"])) if large else None,
     )
 
 

@@ -157,7 +157,7 @@ def test_teacher_probabilities_read_faces_as_served_and_are_computed_once(val, t
     def no_second_reading(*args, **kwargs):
         raise AssertionError("the cached probabilities should have been read")
 
-    monkeypatch.setattr(distill, "Classifier", no_second_reading)
+    monkeypatch.setattr(distill, "served_classifier", no_second_reading)
     np.testing.assert_array_equal(distill.teacher_probabilities(load_card("inception-resnet"), faces.images), teacher)
 
 
