@@ -12,9 +12,16 @@ itself gives the box the new path gives (tests/predict/test_runtime_equivalence.
 
 yolo3 now runs quantized (int8), so its answers moved by more than rounding: test_runtime_equivalence.py holds it to
 the Keras model within bounds, and its card's metrics are measured on the int8 file. The float models stay here.
+
+The classifiers run here without their cards' contrast_floor, which came later (issue 19) and changes flat faces'
+probabilities on purpose. A classifier retrained since (its Keras file no longer the one STORED_WEIGHTS names) keeps
+only MTCNN's boxes and confidences to match: its probabilities are a new model's.
 """
 
+import functools
+import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,18 +37,36 @@ STORED = json.loads((Path(__file__).parent / "data" / "answers-06cfc40.json").re
 SETTINGS = Settings()
 # (photo, stored box): how far that box may move in pixels, and its probabilities, which follow the crop.
 KNOWN_DIFFERENCES = {("dlib_bald_guys.jpg", (71, 669, 143, 191)): (3, 0.04)}
+# sha256 (first 16 hex digits) of each classifier's Keras file when the answers were stored.
+STORED_WEIGHTS = {"inception-resnet": "7fed00078fec8d9c", "mobilenetv2": "bcaf5a5f5a05ba75"}
 FLOAT_MODELS = sorted(
     name for name, card in catalog.available_cards(SETTINGS.models_dir).items() if card.runtime_precision == FLOAT32
 )
+
+
+@functools.cache
+def same_weights(model: str) -> bool:
+    card = catalog.resolve(model, SETTINGS.models_dir)
+    return hashlib.sha256(card.weights.read_bytes()).hexdigest()[:16] == STORED_WEIGHTS.get(model)
+
+
+def as_stored(card):
+    """The card without its contrast_floor, under another name: finders are loaded once per card name."""
+    if card.classifier_input is None:
+        return card
+    return replace(
+        card, name=f"{card.name} as stored", classifier_input=replace(card.classifier_input, contrast_floor=None)
+    )
 
 
 @pytest.mark.parametrize("photo", sorted(STORED))
 def test_answers_are_unchanged(photos_dir, photo):
     data = (photos_dir / photo).read_bytes()
     assert set(FLOAT_MODELS) >= {"inception-resnet", "mobilenetv2"}
+    assert same_weights("inception-resnet")  # the probabilities are compared for one model at least
     for model in FLOAT_MODELS:
         stored = STORED[photo][model]
-        prediction = pipeline.run(data, catalog.resolve(model, SETTINGS.models_dir), SETTINGS)
+        prediction = pipeline.run(data, as_stored(catalog.resolve(model, SETTINGS.models_dir)), SETTINGS)
         assert len(prediction.faces) == len(stored), model
         answered = np.array([face.box for face in prediction.faces]).reshape(-1, 4)
         matched = set()
@@ -51,6 +76,7 @@ def test_answers_are_unchanged(photos_dir, photo):
             face = prediction.faces[nearest]
             assert face.box == pytest.approx(expected["box"], abs=box_px), (model, expected["box"])
             assert face.confidence == pytest.approx(expected["confidence"], abs=max(1e-4, probability / 4)), model
-            assert face.probabilities.tolist() == pytest.approx(expected["probabilities"], abs=probability), model
+            if same_weights(model):
+                assert face.probabilities.tolist() == pytest.approx(expected["probabilities"], abs=probability), model
             matched.add(nearest)
         assert len(matched) == len(stored), model

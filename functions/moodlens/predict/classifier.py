@@ -41,7 +41,7 @@ class Classifier:
         flip = self.input.test_time_flip
 
         def read(part: slice) -> tuple[np.ndarray, np.ndarray]:
-            x = self.input.normalization.apply(pixels[part])
+            x = self.input.network_input(pixels[part])
             # Face and mirror in one call.
             out = np.asarray(self.network(np.concatenate([x, x[:, :, ::-1]]) if flip else x), np.float64)
             return out[: len(x)], out[len(x) :]
