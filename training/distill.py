@@ -8,6 +8,7 @@ is what lifts a small network towards a larger one. Computed once per (teacher f
 """
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +22,10 @@ THREADS = 2
 
 
 def cache_path(card: ModelCard, images: np.ndarray) -> Path:
-    """One file per teacher weights and set of faces: a retrained teacher or other faces never reuse stale answers."""
+    """One file per teacher (weights, input rules, temperature) and set of faces: a changed teacher or other faces
+    never reuse stale answers."""
     digest = hashlib.sha256(Path(card.runtime_weights if card.converted else card.weights).read_bytes())
+    digest.update(json.dumps([card.raw["input"], card.temperature, card.raw.get("test_time_flip")]).encode())
     digest.update(np.ascontiguousarray(images).tobytes())
     return CACHE_DIR / f"{card.name}-{digest.hexdigest()[:16]}.npy"
 

@@ -115,3 +115,19 @@ def test_a_second_read_blends_into_the_face_it_overlaps_and_leaves_the_others():
     np.testing.assert_allclose(blended, expected / expected.sum(), atol=1e-6)
     assert int(np.argmax(blended)) == 3
     assert faces[1]["probabilities"] == [0.1, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1]
+
+
+def test_large_faces_join_only_where_no_sure_or_more_confident_face_covers_them():
+    first = [
+        {"box": [10, 10, 40, 40], "confidence": 0.9, "probabilities": [1 / 7] * 7},  # sure
+        {"box": [300, 300, 60, 60], "confidence": 0.2, "probabilities": [1 / 7] * 7},  # unsure
+    ]
+    large = [
+        {"box": [12, 8, 44, 44], "confidence": 0.95, "probabilities": [1 / 7] * 7},  # the sure face again
+        {"box": [290, 290, 90, 90], "confidence": 0.6, "probabilities": [1 / 7] * 7},  # over the unsure one
+        {"box": [500, 10, 200, 260], "confidence": 0.8, "probabilities": [1 / 7] * 7},  # a face only it finds
+        {"box": [505, 15, 190, 250], "confidence": 0.5, "probabilities": [1 / 7] * 7},  # that face, less sure
+    ]
+    merged = yolo.add_large_faces(first, large, sure_confidence=0.35)
+    assert sorted(face["box"] for face in merged) == [[10, 10, 40, 40], [290, 290, 90, 90], [500, 10, 200, 260]]
+    assert first[1]["box"] == [300, 300, 60, 60]  # the first read's list is left as it was

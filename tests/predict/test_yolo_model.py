@@ -9,7 +9,7 @@ from PIL import Image
 
 from moodlens.modelcard import SecondRead, read_card
 from moodlens.ops import iou
-from moodlens.predict import yolo
+from moodlens.predict import mtcnn, yolo
 from moodlens.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -66,6 +66,23 @@ def test_a_second_emotion_read_keeps_the_boxes_and_changes_only_probabilities(ph
     assert [f["confidence"] for f in first] == [f["confidence"] for f in blended]
     assert all(abs(sum(f["probabilities"]) - 1) < 1e-6 for f in blended)
     assert any(not np.allclose(a["probabilities"], b["probabilities"]) for a, b in zip(first, blended))
+
+
+@pytest.mark.parametrize("photo", ["deepface_img1.jpg", "deepface_img24.jpg"])
+def test_the_large_face_read_finds_a_portrait_too_large_for_the_first_read(reader, photos_dir, photo):
+    """A face over 500 px on the photo (over 150 px at side 416, twice the largest anchor) is missed at side 416
+    and found by the card's large-face read, where MTCNN finds it (IoU >= 0.5)."""
+    shipped = read_card(CARD)
+    assert shipped.one_pass_input is not None and shipped.one_pass_input.large_face_read is not None
+    first_read_only = yolo.YoloFaceReader(
+        replace(shipped, one_pass_input=replace(shipped.one_pass_input, large_face_read=None))
+    )
+    rgb = np.asarray(Image.open(photos_dir / photo).convert("RGB"))
+    truth = np.array([face.box for face in mtcnn.detect_faces(rgb, Settings())], np.float64)
+    assert len(truth) == 1 and truth[0, 2] > 500
+    assert first_read_only.read(rgb) == []
+    faces = reader.read(rgb)
+    assert len(faces) == 1 and iou(truth[0], np.array([faces[0]["box"]], np.float64))[0] >= 0.5
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,13 @@ def parse(argv):
         help="also read each found face's emotion from the photo letterboxed to this side and blend the "
         "two (0: one read); default: as the card says",
     )
+    e.add_argument(
+        "--large-face-side",
+        type=int,
+        default=None,
+        help="also read the photo letterboxed to this (smaller) side and add the large faces only it finds "
+        "(0: one read); default: as the card says",
+    )
     e.add_argument("--scenes-only", action="store_true", help="skip photos and timing (no MTCNN needed)")
     e.add_argument("--no-mtcnn", action="store_true", help="photos with manifest boxes only, no MTCNN timing")
     c = sub.add_parser("calibrate", help="print MTCNN's median box on FER crops (scenes.CROP_TO_FACE)")

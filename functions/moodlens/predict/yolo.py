@@ -67,6 +67,27 @@ def blend_emotions(faces: list[dict], other_read: list[dict], min_iou: float) ->
         face["probabilities"] = [float(p) for p in blended / blended.sum()]
 
 
+# A face from the large-face read overlapping a face the first read is sure of (or a more confident one) by this
+# much is the same face: the first read's box, drawn at the scale the network was trained for, is kept.
+SAME_FACE_IOU = 0.3
+
+
+def add_large_faces(faces: list[dict], large: list[dict], sure_confidence: float) -> list[dict]:
+    """The first read's faces plus the large-face read's faces that no first-read face already covers. A first-read
+    face below sure_confidence gives way to a more confident large face over it, so that no face is counted twice
+    at any threshold."""
+    merged = list(faces)
+    for face in sorted(large, key=lambda f: -f["confidence"]):
+        box = np.asarray(face["box"], np.float64)
+        overlapping = [
+            other for other in merged if iou(box, np.asarray([other["box"]], np.float64))[0] >= SAME_FACE_IOU
+        ]
+        if any(o["confidence"] >= min(sure_confidence, face["confidence"]) for o in overlapping):
+            continue
+        merged = [other for other in merged if not any(other is o for o in overlapping)] + [face]
+    return merged
+
+
 def to_gray(image_rgb: np.ndarray) -> np.ndarray:
     """RGB uint8 to the luma the training data has (ITU-R 601-2, as PIL's 'L' mode)."""
     return np.asarray(Image.fromarray(image_rgb).convert("L"))
@@ -98,7 +119,11 @@ class YoloFaceReader:
         self.card = card
         self.spec = spec = card.one_pass_input
         if network is None:
-            sides = [spec.side] + ([spec.second_read.side] if spec.second_read else [])
+            sides = (
+                [spec.side]
+                + ([spec.second_read.side] if spec.second_read else [])
+                + ([spec.large_face_read.side] if spec.large_face_read else [])
+            )
             network = Network(card.runtime_weights, kept=len(sides), max_values=max(sides) ** 2, threads=threads)
         self.network = network
 
@@ -138,6 +163,11 @@ class YoloFaceReader:
 
     def read_gray(self, gray: np.ndarray, min_confidence: float | None = None) -> list[dict]:
         faces = self._read_at(gray, self.spec.side, min_confidence)
+        large = self.spec.large_face_read
+        if large:
+            smallest = large.min_face_fraction * max(gray.shape)
+            candidates = [f for f in self._read_at(gray, large.side, min_confidence) if max(f["box"][2:]) >= smallest]
+            faces = add_large_faces(faces, candidates, self.spec.confidence)
         second = self.spec.second_read
         if faces and second:
             # The network reads small faces' emotions better when they are enlarged, so the faces found
