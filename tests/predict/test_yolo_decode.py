@@ -3,6 +3,7 @@ their agreement with the training targets (training/yolo3/model.py)."""
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from moodlens.ops import iou, nms
 from moodlens.predict import yolo
@@ -131,3 +132,10 @@ def test_large_faces_join_only_where_no_sure_or_more_confident_face_covers_them(
     merged = yolo.add_large_faces(first, large, sure_confidence=0.35)
     assert sorted(face["box"] for face in merged) == [[10, 10, 40, 40], [290, 290, 90, 90], [500, 10, 200, 260]]
     assert first[1]["box"] == [300, 300, 60, 60]  # the first read's list is left as it was
+
+
+def test_gray_is_pils_luma_to_within_rounding(photos_dir, manifest):
+    for entry in manifest:
+        rgb = np.asarray(Image.open(photos_dir / entry["file"]).convert("RGB"))
+        difference = np.abs(yolo.to_gray(rgb).astype(int) - np.asarray(Image.fromarray(rgb).convert("L")))
+        assert difference.max() <= 1 and (difference > 0).mean() < 1e-3, entry["file"]

@@ -7,6 +7,7 @@ here, around the network converted to LiteRT.
 
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -89,21 +90,27 @@ def add_large_faces(faces: list[dict], large: list[dict], sure_confidence: float
 
 
 def to_gray(image_rgb: np.ndarray) -> np.ndarray:
-    """RGB uint8 to the luma the training data has (ITU-R 601-2, as PIL's 'L' mode)."""
-    return np.asarray(Image.fromarray(image_rgb).convert("L"))
+    """RGB uint8 to the luma the training data has (ITU-R 601-2): OpenCV's conversion is PIL's 'L' mode to within
+    one level on at most 5 pixels in 10,000 (rounding), and 5 times faster on a 3 MP photo."""
+    return cv2.cvtColor(np.ascontiguousarray(image_rgb), cv2.COLOR_RGB2GRAY)
 
 
 def letterbox(gray: np.ndarray, side: int, pad_value: float) -> tuple[np.ndarray, float]:
     """Scales so the longer side is `side`, pads right and bottom to a side x side square (one input
     shape, so the compiled network is traced once). Returns float32 (side, side) and the scale from
     original to network pixels."""
+    resized = scaled_to(gray, side)
+    out = np.full((side, side), pad_value, np.float32)
+    out[: resized.shape[0], : resized.shape[1]] = resized
+    return out, side / max(gray.shape)
+
+
+def scaled_to(gray: np.ndarray, side: int) -> np.ndarray:
+    """float32 copy whose longer side is `side`."""
     height, width = gray.shape
     scale = side / max(height, width)
     new_w, new_h = min(side, max(1, round(width * scale))), min(side, max(1, round(height * scale)))
-    resized = np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.Resampling.BILINEAR), np.float32)
-    out = np.full((side, side), pad_value, np.float32)
-    out[:new_h, :new_w] = resized
-    return out, scale
+    return np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.Resampling.BILINEAR), np.float32)
 
 
 class YoloFaceReader:
@@ -156,23 +163,33 @@ class YoloFaceReader:
             )
         return faces
 
-    def _read_at(self, gray: np.ndarray, side: int, min_confidence: float | None) -> list[dict]:
-        x, scale = letterbox(gray, side, self.spec.pad_value)
+    def _read_at(
+        self, source: np.ndarray, side: int, min_confidence: float | None, photo_shape: tuple[int, ...]
+    ) -> list[dict]:
+        """The faces of a read at `side`, boxes in the photo's pixels; `source` is the photo or a smaller copy."""
+        x, scale = letterbox(source, side, self.spec.pad_value)
+        scale *= max(source.shape) / max(photo_shape)
         heads = [h[0] for h in self.heads(x[None])]
-        return self.faces_from_heads(heads, scale, gray.shape[0], gray.shape[1], min_confidence)
+        return self.faces_from_heads(heads, scale, photo_shape[0], photo_shape[1], min_confidence)
 
     def read_gray(self, gray: np.ndarray, min_confidence: float | None = None) -> list[dict]:
-        faces = self._read_at(gray, self.spec.side, min_confidence)
+        faces = self._read_at(gray, self.spec.side, min_confidence, gray.shape)
+        # The other reads share one copy of a large photo shrunk to the larger of their sides (resizing a 3 MP photo
+        # costs as much as a read): the second read's letterbox is that copy itself, the large-face read's a small
+        # resize of it.
+        sides = [read.side for read in (self.spec.second_read, self.spec.large_face_read) if read]
+        source = gray if not sides or max(gray.shape) <= max(sides) else scaled_to(gray, max(sides))
         large = self.spec.large_face_read
         if large:
             smallest = large.min_face_fraction * max(gray.shape)
-            candidates = [f for f in self._read_at(gray, large.side, min_confidence) if max(f["box"][2:]) >= smallest]
-            faces = add_large_faces(faces, candidates, self.spec.confidence)
+            read = self._read_at(source, large.side, min_confidence, gray.shape)
+            faces = add_large_faces(faces, [f for f in read if max(f["box"][2:]) >= smallest], self.spec.confidence)
         second = self.spec.second_read
         if faces and second:
             # The network reads small faces' emotions better when they are enlarged, so the faces found
             # at `side` also get the read of an enlarged copy (measured in the card's metrics).
-            blend_emotions(faces, self._read_at(gray, second.side, second.min_confidence), second.min_iou)
+            enlarged = self._read_at(source, second.side, second.min_confidence, gray.shape)
+            blend_emotions(faces, enlarged, second.min_iou)
         return faces
 
     def read(self, image_rgb: np.ndarray) -> list[dict]:
