@@ -42,7 +42,7 @@ def test_the_palette_the_pages_and_the_annotator_share_lists_the_emotions_in_ord
 
 
 @pytest.mark.parametrize(
-    "name, temperature, accuracy", [("inception-resnet", 0.96, 0.6988), ("mobilenetv2", 0.83, 0.6576)]
+    "name, temperature, accuracy", [("inception-resnet", 0.96, 0.6988), ("mobilenetv2", 0.87, 0.6737)]
 )
 def test_shipped_classifier_cards(name, temperature, accuracy):
     card = read_card(MODELS / f"{name}.json")
@@ -71,10 +71,10 @@ def test_the_contrast_floor_stretches_flat_faces_about_their_mean_and_leaves_the
 
 def test_shipped_one_pass_card():
     card = read_card(MODELS / "yolo3.json")
-    assert (card.kind, card.temperature, card.accuracy, card.runtime_precision) == (ONE_PASS, 0.765, 0.4885, INT8)
+    assert (card.kind, card.temperature, card.accuracy, card.runtime_precision) == (ONE_PASS, 0.765, 0.4881, INT8)
     spec = card.one_pass_input
     assert spec is not None
-    assert (spec.side, spec.strides, spec.confidence, spec.nms_iou, spec.min_side) == (416, (8, 16, 32), 0.4, 0.45, 8)
+    assert (spec.side, spec.strides, spec.confidence, spec.nms_iou, spec.min_side) == (416, (8, 16, 32), 0.35, 0.45, 8)
     assert spec.anchors.shape == (9, 2) and spec.second_read is not None and spec.second_read.side == 512
     assert spec.large_face_read == LargeFaceRead(side=256, min_face_fraction=0.2)
     assert card.crop == CropRule() and card.classifier_input is None

@@ -9,8 +9,8 @@ pytestmark = pytest.mark.function
 # fails the test instead of agreeing with itself.
 SHIPPED = {
     "inception-resnet": ("classifier", 0.6988),
-    "mobilenetv2": ("classifier", 0.6576),
-    "yolo3": ("detector-classifier", 0.4885),
+    "mobilenetv2": ("classifier", 0.6737),
+    "yolo3": ("detector-classifier", 0.4881),
 }
 
 
