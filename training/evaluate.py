@@ -151,10 +151,11 @@ def main(argv=None) -> dict:
     if args.sample:
         split = split.subset(np.linspace(0, len(split) - 1, args.sample).astype(int))
     if args.write_card:
-        temperature, measured = card_metrics(classifier, split)
-        write_card(card.path, {**card.raw, "temperature": temperature, "metrics": measured})
-        classifier = served_classifier(load_card(args.name, args.models_dir))
-    result = evaluate(classifier, split)
+        # The metrics block is the full report, measured at the refitted temperature: nothing to read twice.
+        temperature, result = card_metrics(classifier, split)
+        write_card(card.path, {**card.raw, "temperature": temperature, "metrics": result})
+    else:
+        result = evaluate(classifier, split)
     print_report(args.name, result)
     summary = headline(result, args.name)
     print(json.dumps(summary))

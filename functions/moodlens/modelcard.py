@@ -112,6 +112,11 @@ class OnePassInput:
     second_read: SecondRead | None
     large_face_read: LargeFaceRead | None = None
 
+    @property
+    def read_sides(self) -> tuple[int, ...]:
+        """The letterbox side of each read of a photo, the first read's first."""
+        return (self.side, *(read.side for read in (self.second_read, self.large_face_read) if read))
+
 
 @dataclass(frozen=True, eq=False)
 class ModelCard:

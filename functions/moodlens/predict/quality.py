@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from moodlens.predict.faces import Face
+from moodlens.predict.faces import Face, model_input
 
 DETAIL_SIDE = 48  # the classifiers' input: detail is measured on what they read
 SMALL_FACE_PX = 24  # shorter box side below which reads lose more than 10 points
@@ -43,5 +43,5 @@ class FaceQuality:
 
 def assess(face: Face) -> FaceQuality:
     assert face.square is not None
-    gray = np.asarray(face.square.resized(DETAIL_SIDE, DETAIL_SIDE).convert("L"))
+    gray = model_input(face.square, DETAIL_SIDE, DETAIL_SIDE, channels=1)[:, :, 0]
     return FaceQuality(int(min(face.box[2], face.box[3])), detail(gray))

@@ -79,13 +79,12 @@ def add_large_faces(faces: list[dict], large: list[dict], sure_confidence: float
     at any threshold."""
     merged = list(faces)
     for face in sorted(large, key=lambda f: -f["confidence"]):
-        box = np.asarray(face["box"], np.float64)
-        overlapping = [
-            other for other in merged if iou(box, np.asarray([other["box"]], np.float64))[0] >= SAME_FACE_IOU
-        ]
-        if any(o["confidence"] >= min(sure_confidence, face["confidence"]) for o in overlapping):
+        boxes = np.asarray([other["box"] for other in merged], np.float64).reshape(-1, 4)
+        same = iou(np.asarray(face["box"], np.float64), boxes) >= SAME_FACE_IOU
+        keep_first = min(sure_confidence, face["confidence"])
+        if any(other["confidence"] >= keep_first for other, covered in zip(merged, same) if covered):
             continue
-        merged = [other for other in merged if not any(other is o for o in overlapping)] + [face]
+        merged = [other for other, covered in zip(merged, same) if not covered] + [face]
     return merged
 
 
@@ -126,11 +125,7 @@ class YoloFaceReader:
         self.card = card
         self.spec = spec = card.one_pass_input
         if network is None:
-            sides = (
-                [spec.side]
-                + ([spec.second_read.side] if spec.second_read else [])
-                + ([spec.large_face_read.side] if spec.large_face_read else [])
-            )
+            sides = spec.read_sides
             network = Network(card.runtime_weights, kept=len(sides), max_values=max(sides) ** 2, threads=threads)
         self.network = network
 
@@ -177,8 +172,8 @@ class YoloFaceReader:
         # The other reads share one copy of a large photo shrunk to the larger of their sides (resizing a 3 MP photo
         # costs as much as a read): the second read's letterbox is that copy itself, the large-face read's a small
         # resize of it.
-        sides = [read.side for read in (self.spec.second_read, self.spec.large_face_read) if read]
-        source = gray if not sides or max(gray.shape) <= max(sides) else scaled_to(gray, max(sides))
+        others = self.spec.read_sides[1:]
+        source = gray if not others or max(gray.shape) <= max(others) else scaled_to(gray, max(others))
         large = self.spec.large_face_read
         if large:
             smallest = large.min_face_fraction * max(gray.shape)
