@@ -59,13 +59,16 @@ def smoothed_targets(labels: np.ndarray, smoothing: float) -> np.ndarray:
     return targets
 
 
-def balancing_weights(labels: np.ndarray, power: float = 0.5) -> np.ndarray:
-    """Per-sample weights (count_median / count_class) ** power, mean 1.
+def balancing_weights(labels: np.ndarray, power: float = 0.5, boost: dict[str, float] | None = None) -> np.ndarray:
+    """Per-sample weights (count_median / count_class) ** power, times `boost` for the classes it names, mean 1.
 
     A square-root re-weighting lifts the rare classes (disgust is 1.5 % of the data) without making the model
-    say 'disgust' at every frown, which full inverse-frequency weighting does.
+    say 'disgust' at every frown, which full inverse-frequency weighting does. `boost` is for a class that is common
+    but hard (fear: as frequent as angry, and read right least often), where frequency says nothing.
     """
     counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
     per_class = (np.median(counts[counts > 0]) / np.maximum(counts, 1)) ** power
+    for name, factor in (boost or {}).items():
+        per_class[EMOTIONS.index(name)] *= factor
     weights = per_class[labels]
     return (weights / weights.mean()).astype(np.float32)

@@ -1,6 +1,6 @@
 """Pack FER2013 train/val into .carry/fer2013/*.npz.xz (raw uint8, lzma) for a GPU machine.
 
-The lent GPU machine sees only the checkout (64 MiB at most), not ../shared: this copy (about 48 MB) travels as an
+The lent GPU machine sees only the checkout (64 MiB at most), not ../shared: this copy (55 MB) travels as an
 ignored, carried folder and `python -m training.pack_fer --unpack DIR` restores plain .npz files there.
 """
 

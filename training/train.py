@@ -74,6 +74,16 @@ def start_from(args, checkpoint_dir: Path, resuming: bool):
     return json.loads((checkpoint_dir / INIT_CARD).read_text())["training"]
 
 
+def class_boost(text: str) -> tuple[str, float]:
+    name, _, factor = text.partition("=")
+    if name not in EMOTIONS:
+        raise argparse.ArgumentTypeError(f"{name!r} is not one of {', '.join(EMOTIONS)}")
+    try:
+        return name, float(factor)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected CLASS=FACTOR, such as fear=1.5") from None
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("name", choices=sorted(DESCRIPTIONS))
@@ -103,6 +113,14 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--teacher-weight", type=float, default=0.5, help="the teacher's share of each target, with --teacher"
+    )
+    parser.add_argument(
+        "--class-boost",
+        type=class_boost,
+        action="append",
+        default=[],
+        metavar="CLASS=FACTOR",
+        help="multiply one class's training weight (repeatable), e.g. fear=1.5 to lift the least-recalled class",
     )
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument(
@@ -254,7 +272,7 @@ def main(argv=None):
     batches = AugmentedFaces(
         train.images,
         targets,
-        data.balancing_weights(train.labels),
+        data.balancing_weights(train.labels, boost=dict(args.class_boost)),
         args.batch_size,
         args.seed,
         normalization,
@@ -300,6 +318,7 @@ def main(argv=None):
         + (["--dtype-policy", args.dtype_policy] if args.dtype_policy != "float32" else [])
         + (["--augmentation-strength", str(args.augmentation_strength)] if args.augmentation_strength != 1 else [])
         + (["--teacher", args.teacher, "--teacher-weight", str(args.teacher_weight)] if args.teacher else [])
+        + [part for name, factor in args.class_boost for part in ("--class-boost", f"{name}={factor:g}")]
     )
     card.update(
         {
@@ -310,6 +329,7 @@ def main(argv=None):
             "training": {
                 "data": f"FER2013 Training (train.npz), {len(train)} faces, FER2013 labels with label smoothing "
                 f"{args.label_smoothing}, square-root class re-weighting"
+                + "".join(f", {name} weighted {factor:g}x more" for name, factor in args.class_boost)
                 + (
                     f", targets blended {1 - args.teacher_weight:g}:{args.teacher_weight:g} with the served "
                     f"probabilities of {args.teacher} (knowledge distillation, training/distill.py)"

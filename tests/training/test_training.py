@@ -41,6 +41,18 @@ def test_balancing_weights_favour_rare_classes_with_mean_one():
     assert weights[0] > weights[-1]
 
 
+def test_a_class_boost_multiplies_that_class_weight_alone(val):
+    plain = data.balancing_weights(val.labels)
+    boosted = data.balancing_weights(val.labels, boost={"fear": 1.5})
+    fear = val.labels == EMOTIONS.index("fear")
+    ratio = boosted / plain
+    np.testing.assert_allclose(ratio[fear] / ratio[~fear].mean(), 1.5, rtol=1e-5)
+    np.testing.assert_allclose(ratio[~fear], ratio[~fear][0], rtol=1e-5)
+    assert parse_args(["mobilenetv2", "--class-boost", "fear=1.5"]).class_boost == [("fear", 1.5)]
+    with pytest.raises(SystemExit):
+        parse_args(["mobilenetv2", "--class-boost", "fearful=1.5"])
+
+
 def test_learning_rate_warms_up_then_decays_to_zero():
     schedule = CosineWithWarmup(1.0, total_epochs=10)
     rates = [schedule(epoch) for epoch in range(10)]
@@ -213,13 +225,14 @@ def test_training_smoke_run_produces_a_model_that_loads_and_can_be_continued(tmp
     assert reloaded.compute_dtype == "float32"
 
 
-def test_training_with_a_teacher_records_the_distillation(tmp_path, monkeypatch):
+def test_training_with_a_teacher_and_a_class_boost_records_both(tmp_path, monkeypatch):
     monkeypatch.setattr(distill, "CACHE_DIR", tmp_path / "teachers")
     card = train_main(
-        ["mobilenetv2", *SMOKE, "--teacher", "inception-resnet", "--teacher-weight", "0.7"]
+        ["mobilenetv2", *SMOKE, "--teacher", "inception-resnet", "--teacher-weight", "0.7", "--class-boost", "fear=1.5"]
         + ["--out", str(tmp_path / "models"), "--checkpoint-dir", str(tmp_path / "checkpoints")]
     )
-    assert "--teacher inception-resnet --teacher-weight 0.7" in card["training"]["command"]
+    assert "--teacher inception-resnet --teacher-weight 0.7 --class-boost fear=1.5" in card["training"]["command"]
+    assert "fear weighted 1.5x more" in card["training"]["data"]
     assert "blended 0.3:0.7 with the served probabilities of inception-resnet" in card["training"]["data"]
     assert len(list((tmp_path / "teachers").glob("inception-resnet-*.npy"))) == 1
 
