@@ -101,6 +101,18 @@ class LargeFaceRead:
 
 
 @dataclass(frozen=True)
+class FaceCheck:
+    """MTCNN's last stage (ONet, in the card's mtcnn/ folder) run on each face found: it keeps the faces ONet scores
+    at least min_score and moves their boxes to where ONet puts the face. The one-pass network's boxes take in the
+    forehead and hair of real heads (they are box_shrink times MTCNN's, and sit higher): the first pass starts from
+    the found box squared and shrunk by box_shrink, each later pass from the last pass's box."""
+
+    box_shrink: float
+    passes: int
+    min_score: float
+
+
+@dataclass(frozen=True)
 class OnePassInput:
     side: int  # the photo is letterboxed to side x side
     pad_value: float
@@ -111,6 +123,7 @@ class OnePassInput:
     min_side: float  # faces narrower or shorter than this (photo pixels) are dropped
     second_read: SecondRead | None
     large_face_read: LargeFaceRead | None = None
+    face_check: FaceCheck | None = None
 
     @property
     def read_sides(self) -> tuple[int, ...]:
@@ -215,6 +228,7 @@ def _classifier_input(raw: Mapping[str, Any]) -> ClassifierInput:
 
 def _one_pass_input(raw: Mapping[str, Any]) -> OnePassInput:
     thresholds, second, large = raw["thresholds"], raw.get("second_emotion_read"), raw.get("large_face_read")
+    check = raw.get("face_check")
     anchors = np.asarray(raw["anchors"], np.float64)
     strides = tuple(int(s) for s in raw["strides"])
     if anchors.ndim != 2 or anchors.shape[1] != 2 or len(anchors) % len(strides):
@@ -231,6 +245,9 @@ def _one_pass_input(raw: Mapping[str, Any]) -> OnePassInput:
         if second
         else None,
         large_face_read=LargeFaceRead(int(large["side"]), float(large["min_face_fraction"])) if large else None,
+        face_check=FaceCheck(float(check["box_shrink"]), int(check["passes"]), float(check["min_score"]))
+        if check
+        else None,
     )
 
 

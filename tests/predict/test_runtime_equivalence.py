@@ -8,6 +8,7 @@ model's faces and accuracy within bounds that quantization leaves room for.
 """
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -95,10 +96,18 @@ def test_classifier_keeps_the_cards_val_accuracy(name, val):
     assert accuracy == pytest.approx(card.accuracy, abs=0.002)
 
 
+def yolo3_network_alone():
+    """The shipped yolo3 card without its face check: the check (MTCNN's ONet, float32 in both readers) is the same
+    code either way, and would turn a small difference between the networks into a face kept or dropped."""
+    card = catalog.resolve("yolo3", SETTINGS.models_dir)
+    assert card.one_pass_input is not None and card.one_pass_input.face_check is not None
+    return replace(card, one_pass_input=replace(card.one_pass_input, face_check=None))
+
+
 def test_yolo3_int8_file_finds_the_keras_models_faces_on_the_shared_photos(photos):
     """yolo3 runs quantized (int8), so its answers are close to the Keras model's rather than equal: most of the
     Keras faces are found, in nearly the same place, with the same top emotion."""
-    card = catalog.resolve("yolo3", SETTINGS.models_dir)
+    card = yolo3_network_alone()
     assert card.runtime_precision == INT8
     served, reference = YoloFaceReader(card), YoloFaceReader(card, network=keras_network(card))
     expected = matched = same_emotion = 0
@@ -120,7 +129,7 @@ def test_yolo3_int8_file_finds_the_keras_models_faces_on_the_shared_photos(photo
 def test_yolo3_int8_file_keeps_the_keras_models_accuracy_on_val_scenes():
     """The card's runtime_cost is measured on all 3,589 val faces (python -m training.yolo3 evaluate); here a
     sample of 400, where one face is a quarter point: within 2 points, and the same faces found within 1 point."""
-    card = catalog.resolve("yolo3", SETTINGS.models_dir)
+    card = yolo3_network_alone()
     threshold = card.one_pass_input.confidence
     figures = {}
     readers = {"served": YoloFaceReader(card), "keras": YoloFaceReader(card, network=keras_network(card))}

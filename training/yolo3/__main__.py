@@ -122,6 +122,13 @@ def parse(argv):
         help="also read the photo letterboxed to this (smaller) side and add the large faces only it finds "
         "(0: one read); default: as the card says",
     )
+    e.add_argument(
+        "--face-check-passes",
+        type=int,
+        default=None,
+        help="check each face found with MTCNN's ONet, which also moves its box, this many times (0: no check); "
+        "default: as the card says",
+    )
     e.add_argument("--scenes-only", action="store_true", help="skip photos and timing (no MTCNN needed)")
     e.add_argument("--no-mtcnn", action="store_true", help="photos with manifest boxes only, no MTCNN timing")
     c = sub.add_parser("calibrate", help="print MTCNN's median box on FER crops (scenes.CROP_TO_FACE)")

@@ -238,7 +238,7 @@ class Detector:
     def detect(self, rgb: np.ndarray) -> np.ndarray:
         """(K, 15) rows for an RGB uint8 photo, best first: x1, y1, x2, y2 (kept inside the photo), score, five
         landmark x (left eye, right eye, nose, mouth left, mouth right) and their five y."""
-        image = (rgb.astype(np.float32) - np.float32(127.5)) / np.float32(128)
+        image = network_image(rgb)
         candidates = self.proposals(image)
         for stage in (self.refine, self.output):
             if not len(candidates):
@@ -248,6 +248,26 @@ class Detector:
         candidates[:, [X1, X2]] = np.clip(candidates[:, [X1, X2]], 0, width - 1)
         candidates[:, [Y1, Y2]] = np.clip(candidates[:, [Y1, Y2]], 0, height - 1)
         return candidates
+
+    def check(self, rgb: np.ndarray, boxes: np.ndarray, passes: int) -> tuple[np.ndarray, np.ndarray]:
+        """ONet on boxes found by another detector: (K, 4) x1, y1, x2, y2 boxes of an RGB uint8 photo to ONet's
+        boxes and face scores. Each pass squares the last box, as MTCNN does between its stages, and regresses it;
+        the scores are the last pass's."""
+        image = network_image(rgb)
+        candidates = np.concatenate([np.asarray(boxes, np.float64).reshape(-1, 4), np.zeros((len(boxes), 1))], axis=1)
+        scores = np.zeros(len(candidates))
+        for _ in range(passes if len(candidates) else 0):
+            candidates = to_square(candidates)
+            offsets, _, classes = in_batches(
+                self.onet, crop_and_resize(image, candidates, 48), ONET_BATCH, self.threads
+            )
+            candidates, scores = regress(candidates, offsets), classes[:, 1]
+        return candidates[:, X1:SCORE], scores
+
+
+def network_image(rgb: np.ndarray) -> np.ndarray:
+    """An RGB uint8 photo in the networks' input range."""
+    return (rgb.astype(np.float32) - np.float32(127.5)) / np.float32(128)
 
 
 def detector(models_dir: Path, threads: int = 1) -> Detector:

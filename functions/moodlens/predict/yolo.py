@@ -11,8 +11,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from moodlens.modelcard import ModelCard
+from moodlens.modelcard import FaceCheck, ModelCard
 from moodlens.ops import iou, nms, sigmoid, softmax
+from moodlens.predict import mtcnn
 from moodlens.predict.runtime import Network
 
 
@@ -128,6 +129,8 @@ class YoloFaceReader:
             sides = spec.read_sides
             network = Network(card.runtime_weights, kept=len(sides), max_values=max(sides) ** 2, threads=threads)
         self.network = network
+        # MTCNN's networks sit in the card's folder, as they do beside the classifiers' cards.
+        self.face_check = (spec.face_check, mtcnn.detector(card.path.parent, threads)) if spec.face_check else None
 
     def heads(self, batch: np.ndarray) -> list[np.ndarray]:
         """Raw head outputs for float32 (N, H, W) gray images already letterboxed."""
@@ -167,7 +170,28 @@ class YoloFaceReader:
         heads = [h[0] for h in self.heads(x[None])]
         return self.faces_from_heads(heads, scale, photo_shape[0], photo_shape[1], min_confidence)
 
-    def read_gray(self, gray: np.ndarray, min_confidence: float | None = None) -> list[dict]:
+    def checked(self, faces: list[dict], rgb: np.ndarray, check: FaceCheck, checker: mtcnn.Detector) -> list[dict]:
+        """The faces MTCNN's ONet confirms, each with ONet's box (the card's face_check); the rest are dropped."""
+        height, width = rgb.shape[:2]
+        boxes = np.asarray([face["box"] for face in faces], np.float64)
+        centre, sides = boxes[:, :2] + boxes[:, 2:] / 2, boxes[:, 2:] / check.box_shrink
+        moved, scores = checker.check(
+            rgb, np.concatenate([centre - sides / 2, centre + sides / 2], axis=1), check.passes
+        )
+        kept = []
+        for face, (x0, y0, x1, y1), score in zip(faces, moved, scores):
+            x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(width), x1), min(float(height), y1)
+            if score >= check.min_score and min(x1 - x0, y1 - y0) >= self.spec.min_side:
+                kept.append({**face, "box": [round(x0), round(y0), round(x1 - x0), round(y1 - y0)]})
+        # Two found boxes can move onto the same face.
+        boxes = np.asarray([face["box"] for face in kept], np.float64).reshape(-1, 4)
+        return [kept[i] for i in nms(boxes, np.asarray([face["confidence"] for face in kept]), self.spec.nms_iou)]
+
+    def read_gray(
+        self, gray: np.ndarray, min_confidence: float | None = None, rgb: np.ndarray | None = None
+    ) -> list[dict]:
+        """The faces of a gray photo; `rgb`, the photo in colour where there is one, is what the face check reads
+        (else the gray photo, as three equal channels)."""
         faces = self._read_at(gray, self.spec.side, min_confidence, gray.shape)
         # The other reads share one copy of a large photo shrunk to the larger of their sides (resizing a 3 MP photo
         # costs as much as a read): the second read's letterbox is that copy itself, the large-face read's a small
@@ -185,9 +209,11 @@ class YoloFaceReader:
             # at `side` also get the read of an enlarged copy (measured in the card's metrics).
             enlarged = self._read_at(source, second.side, second.min_confidence, gray.shape)
             blend_emotions(faces, enlarged, second.min_iou)
+        if faces and self.face_check:
+            faces = self.checked(faces, np.dstack([gray] * 3) if rgb is None else rgb, *self.face_check)
         return faces
 
     def read(self, image_rgb: np.ndarray) -> list[dict]:
         """Faces in an RGB uint8 (H, W, 3) photo: box [x, y, w, h] in its pixels, confidence, and the
         emotion probabilities in the card's class order."""
-        return self.read_gray(to_gray(image_rgb))
+        return self.read_gray(to_gray(image_rgb), rgb=image_rgb)
