@@ -43,7 +43,7 @@ def test_the_palette_the_pages_and_the_annotator_share_lists_the_emotions_in_ord
 
 
 @pytest.mark.parametrize(
-    "name, temperature, accuracy", [("inception-resnet", 0.96, 0.6988), ("mobilenetv2", 0.87, 0.6737)]
+    "name, temperature, accuracy", [("inception-resnet", 0.96, 0.6988), ("mobilenetv2", 0.88, 0.6868)]
 )
 def test_shipped_classifier_cards(name, temperature, accuracy):
     card = read_card(MODELS / f"{name}.json")

@@ -145,7 +145,7 @@ def test_the_cards_contrast_floor_reads_flat_faces_better_and_the_others_as_well
     assert accuracy(card, faces.images) >= accuracy(without, faces.images) - 0.01
 
 
-@pytest.mark.parametrize(("name", "accuracy"), [("inception-resnet", 0.6988), ("mobilenetv2", 0.6737)])
+@pytest.mark.parametrize(("name", "accuracy"), [("inception-resnet", 0.6988), ("mobilenetv2", 0.6868)])
 def test_evaluation_on_val_reproduces_the_cards_headline(name, accuracy):
     # Evaluation reads faces through serving's Classifier, so the card's headline is what serving delivers.
     summary = evaluate_main([name, "--data", "val"])
