@@ -380,7 +380,7 @@ def make_card(
             "hardware": _hardware(),
             "history": history[-3:],
         },
-        "description": "One-pass face finder and emotion reader (tiny-YOLOv3 style, grayscale); no separate detector.",
+        "description": "One-pass face finder and emotion reader (tiny-YOLOv3 style, grayscale).",
     }
 
 

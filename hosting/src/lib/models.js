@@ -8,7 +8,7 @@ const TITLES = { "inception-resnet": "Inception-ResNet", mobilenetv2: "MobileNet
 const PLAIN = {
   "inception-resnet": ["Most accurate", "Finds each face first, then reads it. The best choice for most photos."],
   mobilenetv2: ["Fastest", "Finds each face first, then reads it; quicker, a little less accurate."],
-  yolo3: ["Experimental: one pass", "Finds and reads faces in one go. Misses small, turned or distant faces."],
+  yolo3: ["Experimental: one pass", "Finds and reads faces in one go; reads expressions less reliably than the other two."],
 };
 const STORAGE_KEY = "moodlens.model";
 export const MOST_ACCURATE = "inception-resnet";
