@@ -2,9 +2,9 @@
 # Here, before a lent GPU runs training/gpu_train.sh: put what that machine lacks into the ignored folders the call
 # carries, and keep what travels under the device's 64 MiB.
 #
-#   bash training/gpu_prepare.sh          .carry/fer2013 (FER2013 train and val, xz, about 48 MB), .whl (Keras and the
+#   bash training/gpu_prepare.sh          .carry/fer2013 (FER2013 train and val, xz, 55 MB), .whl (Keras and the
 #                                         two packages it needs that the device's Python 3.12 lacks); then untracks
-#                                         functions/models (46 MB of shipped models, not needed there) for the call
+#                                         functions/models (48.6 MB of shipped models, not needed there) for the call
 #   bash training/gpu_prepare.sh restore  tracks functions/models again: run it right after the call, before any commit
 #
 # The call: command "bash training/gpu_train.sh 420 $OUT", carry [".carry", ".whl"], timeout 600 s.

@@ -129,7 +129,7 @@ def parse(argv):
         help="check each face found with MTCNN's ONet, which also moves its box, this many times (0: no check); "
         "default: as the card says",
     )
-    e.add_argument("--scenes-only", action="store_true", help="skip photos and timing (no MTCNN needed)")
+    e.add_argument("--scenes-only", action="store_true", help="skip the photos and the timing (and MTCNN's detection)")
     e.add_argument("--no-mtcnn", action="store_true", help="photos with manifest boxes only, no MTCNN timing")
     c = sub.add_parser("calibrate", help="print MTCNN's median box on FER crops (scenes.CROP_TO_FACE)")
     c.add_argument("--fer-dir", default=str(fer_dir()))

@@ -148,18 +148,18 @@ class YoloFaceReader:
         probabilities = softmax(logits[keep], self.card.temperature)
         faces = []
         for box, score, probs in zip(boxes[keep] / scale, scores[keep], probabilities):
-            x0, y0 = max(0.0, box[0]), max(0.0, box[1])
-            x1, y1 = min(float(width), box[0] + box[2]), min(float(height), box[1] + box[3])
-            if x1 - x0 < spec.min_side or y1 - y0 < spec.min_side:
-                continue
-            faces.append(
-                {
-                    "box": [round(x0), round(y0), round(x1 - x0), round(y1 - y0)],
-                    "confidence": float(score),
-                    "probabilities": [float(p) for p in probs],
-                }
-            )
+            clipped = self.box_in_photo(box[0], box[1], box[0] + box[2], box[1] + box[3], height, width)
+            if clipped:
+                faces.append({"box": clipped, "confidence": float(score), "probabilities": [float(p) for p in probs]})
         return faces
+
+    def box_in_photo(self, x0: float, y0: float, x1: float, y1: float, height: int, width: int) -> list[int] | None:
+        """The corners' box cut to the photo, as [x, y, w, h] in whole pixels; None where the card's min_side says
+        too little of it is left."""
+        x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(width), x1), min(float(height), y1)
+        if x1 - x0 < self.spec.min_side or y1 - y0 < self.spec.min_side:
+            return None
+        return [round(x0), round(y0), round(x1 - x0), round(y1 - y0)]
 
     def _read_at(
         self, source: np.ndarray, side: int, min_confidence: float | None, photo_shape: tuple[int, ...]
@@ -180,9 +180,9 @@ class YoloFaceReader:
         )
         kept = []
         for face, (x0, y0, x1, y1), score in zip(faces, moved, scores):
-            x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(width), x1), min(float(height), y1)
-            if score >= check.min_score and min(x1 - x0, y1 - y0) >= self.spec.min_side:
-                kept.append({**face, "box": [round(x0), round(y0), round(x1 - x0), round(y1 - y0)]})
+            clipped = self.box_in_photo(x0, y0, x1, y1, height, width)
+            if score >= check.min_score and clipped:
+                kept.append({**face, "box": clipped})
         # Two found boxes can move onto the same face.
         boxes = np.asarray([face["box"] for face in kept], np.float64).reshape(-1, 4)
         return [kept[i] for i in nms(boxes, np.asarray([face["confidence"] for face in kept]), self.spec.nms_iou)]
