@@ -183,3 +183,22 @@ def test_pasted_extents_invert_the_label_boxes():
 
     pasted = np.array([[10, 20, 48, 48], [0, 5, 100, 120]], np.float32)
     np.testing.assert_allclose(scenes.pasted_extents(scenes.face_boxes(pasted)), pasted, atol=1e-4)
+
+
+def test_the_yardstick_classifier_is_also_scored_on_the_faces_the_detector_found():
+    from moodlens.settings import Settings
+    from training.data import fer_dir
+    from training.yolo3 import evaluate
+
+    reader = yolo.YoloFaceReader(read_card(Settings().models_dir / "yolo3.json"))
+    read = evaluate.scene_metrics(reader, fer_dir(), reader.spec.side, limit=40)
+    emotions = evaluate.emotion_metrics(read["found"], read["data"], reader.spec.confidence)
+    found = emotions["found_mask"]
+    assert len(found) == read["faces"] == 40
+    assert found.sum() == emotions["matched_faces"] and 0 < found.sum() < len(found)
+
+    yardstick = evaluate.reference_classifier_metrics(read["data"], found)
+    assert yardstick["faces"] == 40 and yardstick["faces_found"] == found.sum()
+    everything = evaluate.reference_classifier_metrics(read["data"], np.ones_like(found))
+    assert everything["accuracy_on_faces_found"] == everything["accuracy"] == yardstick["accuracy"]
+    assert evaluate.reference_classifier_metrics(read["data"], np.zeros_like(found))["accuracy_on_faces_found"] is None
