@@ -129,17 +129,17 @@ def emotion_metrics(found_all: list, data: scenes.SceneSet, threshold: float) ->
         if total
         else 1.0
     )
-    faces = sum(len(truth) for truth in data.boxes)
+    # Per true face, in scene order: whether the detector found it (for the yardstick on the same faces).
+    found_mask = np.concatenate(found_masks) if found_masks else np.zeros(0, bool)
     return {
         "accuracy": correct / max(total, 1),
-        "accuracy_of_all_faces": correct / max(faces, 1),
+        "accuracy_of_all_faces": correct / max(len(found_mask), 1),
         "matched_faces": total,
         "temperature_factor": factor,
         "per_class_recall": {c: round(float(r), 3) for c, r in zip(EMOTIONS, recall)},
         "accuracy_by_face_side_px": {k: round(c / max(n, 1), 3) for k, (c, n) in by_size.items()},
         "confusion": confusion.tolist(),
-        # Per true face, in scene order: whether the detector found it (for the yardstick on the same faces).
-        "found_mask": np.concatenate(found_masks) if found_masks else np.zeros(0, bool),
+        "found_mask": found_mask,
     }
 
 
@@ -498,10 +498,11 @@ def _print_table(m: dict) -> None:
         for name, row in m["photos"]["per_photo"].items():
             print(f"  {name}: {row['found']}/{row['faces']} found, {row['false']} false ({row['reference']} boxes)")
     ref = m["reference_classifier_on_true_boxes"]
+    on_found = ref["accuracy_on_faces_found"]
     print(
         f"yardstick: {ref['model']} reads {ref['accuracy']:.1%} of the same {ref['faces']} scene faces cut at their "
-        f"true boxes (by face side: {ref['accuracy_by_face_side_px']}); {ref['accuracy_on_faces_found']:.1%} of the "
-        f"{ref['faces_found']} the detector found"
+        f"true boxes (by face side: {ref['accuracy_by_face_side_px']}); "
+        + (f"{on_found:.1%} of the {ref['faces_found']} the detector found" if on_found is not None else "none found")
     )
     print(f"synthetic val scenes: recall {m['scenes']['recall']:.1%}, false {m['scenes']['false_per_scene']:.2f}/scene")
     print("per-class recall:", m["per_class_recall"])
