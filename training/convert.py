@@ -49,23 +49,25 @@ def convert_after_training(card_path: Path) -> dict:
     return dict(read_card(card_path).raw)
 
 
-def _tflite(function, input_spec, path: Path, calibration=None) -> None:
-    """Writes `function` (a tensor -> list of tensors) as a TFLite flatbuffer whose one signature takes `pixels` and
-    names its outputs in order (runtime.output_name), so serving reads them in the order the network returns them.
-    With `calibration` (a callable yielding [input] lists), weights and activations are int8, their ranges taken
-    from those inputs."""
+def _tflite(network, input_spec, path: Path, calibration=None) -> None:
+    """Writes `network` (a Keras model: tensor -> tensor or list of tensors) as a TFLite flatbuffer whose one
+    signature takes `pixels` and names its outputs in order (runtime.output_name), so serving reads them in the order
+    the network returns them. With `calibration` (a callable yielding [input] lists), weights and activations are
+    int8, their ranges taken from those inputs."""
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     @tf.function(input_signature=[input_spec])
     def serve(pixels):
-        outputs = function(pixels)
+        # Inference mode said outright: with `training` left open, a network holding a Resizing layer runs BatchNorm
+        # on the batch's statistics and updates them.
+        outputs = network(pixels, training=False)
         outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
         return {output_name(i): tf.cast(out, tf.float32) for i, out in enumerate(outputs)}
 
     # Frozen first: otherwise the converter keeps the weights as variables that the interpreter never initialises.
     frozen = convert_variables_to_constants_v2(serve.get_concrete_function())
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], function)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], network)
     if calibration is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = calibration
@@ -153,7 +155,9 @@ def convert_model(card_path: Path) -> ModelCard:
         "converted_from": raw["file"],
         "converted_by": f"{COMMAND} {card.name}",
         "file_bytes": target.stat().st_size,
-        "max_abs_output_difference": float(f"{_largest_difference(network(sample), target, sample):.3g}"),
+        "max_abs_output_difference": float(
+            f"{_largest_difference(network(sample, training=False), target, sample):.3g}"
+        ),
         "checked_on": "random inputs, in the network's input range",
     }
     if quantized:

@@ -47,14 +47,17 @@ def _reduction(x, conv_branches):
     return layers.Concatenate()([pooled] + [branch(x) for branch in conv_branches])
 
 
-def inception_resnet(input_shape=(48, 48, 1), blocks=(3, 4, 2), dropout=0.3):
+def inception_resnet(input_shape=(48, 48, 1), blocks=(3, 4, 2), dropout=0.3, upsample_to=None):
     """Inception-ResNet-v2's design scaled to 48 px faces and to CPU training: grids 48 -> 24 -> 12 (A) -> 6 (B)
     -> 3 (C).
 
-    Widths are about a quarter of the paper's: this network has to train on two CPU cores.
+    Widths are about a quarter of the paper's: this network has to train on two CPU cores. `upsample_to` (a side in
+    pixels) resizes the face bilinearly inside the network before the stem: every grid grows with it (64: 32 -> 16
+    -> 8 -> 4), at the cost of (side / 48)^2 the computation, and the card's 48 px input stays as it is.
     """
     inputs = keras.Input(input_shape, name="face")
-    x = _conv(inputs, 16, 3)
+    x = inputs if upsample_to is None else layers.Resizing(upsample_to, upsample_to, name="upsample")(inputs)
+    x = _conv(x, 16, 3)
     x = _conv(x, 32, 3, strides=2)  # 24x24
     x = _conv(x, 64, 3)
     x = _reduction(x, [lambda t: _conv(t, 64, 3, strides=2)])  # 12x12x128

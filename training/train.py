@@ -142,6 +142,14 @@ def parse_args(argv):
         action="store_true",
         help="train nothing: evaluate and export the last checkpoint of an unfinished run",
     )
+    parser.add_argument(
+        "--upsample-to",
+        type=int,
+        default=None,
+        metavar="SIDE",
+        help="inception-resnet only: the network resizes each 48 px face to SIDE px before its stem (larger grids "
+        "throughout, (SIDE/48)^2 the computation); the card's input stays 48 px",
+    )
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training faces (smoke runs)")
     parser.add_argument("--out", type=Path, default=MODELS_DIR, help="where the .keras file and card go")
     parser.add_argument(
@@ -150,7 +158,23 @@ def parse_args(argv):
         default=None,
         help="default: checkpoints/<name> in the repo; delete it to start over",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.upsample_to is not None and args.name != "inception-resnet":
+        parser.error("--upsample-to applies to inception-resnet only")
+    return args
+
+
+def architecture(args):
+    """A fresh network of the run's architecture (float32 or mixed, as the dtype policy in force says)."""
+    from training.models import ARCHITECTURES
+
+    options = {} if args.upsample_to is None else {"upsample_to": args.upsample_to}
+    return ARCHITECTURES[args.name](**options)
+
+
+def upsampled_side(network) -> int | None:
+    """The side a network built with `upsample_to` resizes faces to, or None."""
+    return next((layer.height for layer in network.layers if layer.name == "upsample"), None)
 
 
 class CosineWithWarmup:
@@ -224,7 +248,6 @@ def main(argv=None):
     import keras
 
     from training.augment import AugmentedFaces
-    from training.models import ARCHITECTURES
 
     previous_training = start_from(args, checkpoint_dir, resuming)
     keras.utils.set_random_seed(args.seed)
@@ -239,7 +262,8 @@ def main(argv=None):
         "name": args.name,
         "file": weights_path.name,
         "kind": CLASSIFIER,
-        "description": DESCRIPTIONS[args.name],
+        "description": DESCRIPTIONS[args.name]
+        + (f" It resizes each face to {args.upsample_to} px before its stem." if args.upsample_to else ""),
         "classes": list(EMOTIONS),
         "input": {
             "height": 48,
@@ -257,9 +281,16 @@ def main(argv=None):
     normalization = served.classifier_input.normalization
 
     keras.config.set_dtype_policy(args.dtype_policy)
-    model = ARCHITECTURES[args.name]()
+    model = architecture(args)
     if args.init_from:
-        model.set_weights(keras.saving.load_model(checkpoint_dir / INIT_WEIGHTS, compile=False).get_weights())
+        start = keras.saving.load_model(checkpoint_dir / INIT_WEIGHTS, compile=False)
+        # The weights alone would load into either size: a cycle that forgot --upsample-to would change the network.
+        if upsampled_side(start) != args.upsample_to:
+            raise SystemExit(
+                f"{args.init_from} upsamples faces to {upsampled_side(start)} px, this run to {args.upsample_to}: "
+                "pass the same --upsample-to"
+            )
+        model.set_weights(start.get_weights())
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate=args.learning_rate, weight_decay=args.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
@@ -292,7 +323,7 @@ def main(argv=None):
     # Ship the network alone, in float32: a fresh, uncompiled copy leaves AdamW's two slots per weight (2/3 of the
     # file) out, and it is what serving will run, so it is the copy that is measured.
     keras.config.set_dtype_policy("float32")
-    shipped = ARCHITECTURES[args.name]()
+    shipped = architecture(args)
     shipped.set_weights(model.get_weights())
     recompute_batchnorm_statistics(shipped, normalization.apply(train.images[:BATCHNORM_FACES, ..., None]))
     # Serving's classifier reads val: the card's accuracy is what serving delivers.
@@ -315,6 +346,7 @@ def main(argv=None):
         ]
         + (["--limit", str(args.limit)] if args.limit else [])
         + (["--init-from", str(args.init_from), "--checkpoint-dir", str(args.checkpoint_dir)] if args.init_from else [])
+        + (["--upsample-to", str(args.upsample_to)] if args.upsample_to else [])
         + (["--dtype-policy", args.dtype_policy] if args.dtype_policy != "float32" else [])
         + (["--augmentation-strength", str(args.augmentation_strength)] if args.augmentation_strength != 1 else [])
         + (["--teacher", args.teacher, "--teacher-weight", str(args.teacher_weight)] if args.teacher else [])

@@ -237,6 +237,34 @@ def test_training_with_a_teacher_and_a_class_boost_records_both(tmp_path, monkey
     assert len(list((tmp_path / "teachers").glob("inception-resnet-*.npy"))) == 1
 
 
+def test_an_upsampling_inception_resnet_keeps_its_48px_input_converts_exactly_and_continues_only_at_its_side(tmp_path):
+    import keras
+
+    models = tmp_path / "models"
+    card = train_main(
+        ["inception-resnet", *SMOKE, "--upsample-to", "56", "--out", str(models)]
+        + ["--checkpoint-dir", str(tmp_path / "checkpoints")]
+    )
+    network = keras.saving.load_model(models / "inception-resnet.keras", compile=False)
+    assert network.input_shape == (None, 48, 48, 1)
+    assert tuple(network.get_layer("upsample").output.shape[1:3]) == (56, 56)
+    assert "--upsample-to 56" in card["training"]["command"]
+    assert "56 px" in card["description"]
+    # Serving runs the LiteRT file: it must give the Keras network's logits, BatchNorm in inference mode.
+    assert card["runtime"]["max_abs_output_difference"] < 1e-4
+    with pytest.raises(SystemExit, match="upsamples faces to 56 px, this run to None"):
+        train_main(
+            ["inception-resnet", *SMOKE, "--init-from", str(models / "inception-resnet.keras")]
+            + ["--out", str(tmp_path / "continued"), "--checkpoint-dir", str(tmp_path / "continued-checkpoints")]
+        )
+
+
+def test_only_inception_resnet_takes_an_upsampling_side(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["mobilenetv2", "--upsample-to", "64"])
+    assert "--upsample-to applies to inception-resnet only" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_recipe_cycles_are_valid_training_commands_that_chain_through_the_shipped_file(name):
     steps = recipe.commands(name)
