@@ -202,3 +202,65 @@ def test_the_yardstick_classifier_is_also_scored_on_the_faces_the_detector_found
     everything = evaluate.reference_classifier_metrics(read["data"], np.ones_like(found))
     assert everything["accuracy_on_faces_found"] == everything["accuracy"] == yardstick["accuracy"]
     assert evaluate.reference_classifier_metrics(read["data"], np.zeros_like(found))["accuracy_on_faces_found"] is None
+
+
+def test_distilled_scenes_carry_the_target_rows_of_the_very_faces_they_paste():
+    from training.data import fer_dir
+    from training.yolo3 import model as net
+    from training.yolo3 import scenes
+
+    faces, labels = scenes.load_faces(fer_dir(), "train")
+    # Each face's row names the face: its first entry is its index over the face count, its label sits at the end.
+    rows = np.zeros((len(faces), len(EMOTIONS) + 1), np.float32)
+    rows[:, 0] = np.arange(len(faces)) / len(faces)
+    rows[:, -1] = labels
+    recipe = scenes.Recipe(size=128)
+    plain = scenes.generate(fer_dir(), 6, 11, recipe)
+    distilled = scenes.generate(fer_dir(), 6, 11, recipe, targets=rows)
+
+    assert np.array_equal(plain.images, distilled.images)
+    assert sum(map(len, plain.labels)) >= 6
+    for scene_labels, scene_rows in zip(plain.labels, distilled.labels):
+        assert scene_rows.shape == (len(scene_labels), len(EMOTIONS) + 1)
+        assert np.array_equal(scene_rows[:, -1], scene_labels)
+        assert np.array_equal(labels[np.rint(scene_rows[:, 0] * len(faces)).astype(int)], scene_labels)
+
+    # Target rows reach the face's cell as they are; a plain label is smoothed there.
+    box = [np.array([[40.0, 40.0, 48.0, 48.0]], np.float32)]
+    anchors = np.array([[12, 12], [24, 24], [32, 32], [48, 48], [64, 64], [80, 80], [96, 96], [110, 110], [120, 120]])
+    teacher_row = np.array([[0.05, 0.05, 0.1, 0.5, 0.1, 0.1, 0.1]], np.float32)
+    targets = net.build_targets(box, [teacher_row], 128, anchors.astype(np.float32))
+    smoothed = net.build_targets(box, [np.array([3])], 128, anchors.astype(np.float32))
+    positive = [t[0][t[0][..., 0] == 1.0] for t in targets]
+    positive_smoothed = [t[0][t[0][..., 0] == 1.0] for t in smoothed]
+    cells = np.concatenate(positive)
+    assert len(cells) >= 1
+    np.testing.assert_allclose(cells[:, net.CLASSES_FROM :], np.repeat(teacher_row, len(cells), 0))
+    np.testing.assert_allclose(
+        np.concatenate(positive_smoothed)[0, net.CLASSES_FROM :],
+        np.full(len(EMOTIONS), net.LABEL_SMOOTHING / len(EMOTIONS)) + np.eye(len(EMOTIONS))[3] * 0.9,
+        rtol=1e-5,
+    )
+
+
+def test_a_teacher_blends_into_each_training_faces_emotion_target_and_is_recorded(monkeypatch):
+    from training import distill
+    from training.data import fer_dir
+    from training.yolo3 import __main__ as cli
+    from training.yolo3 import scenes, train
+
+    faces, labels = scenes.load_faces(fer_dir(), "train")
+    teacher = np.full((len(faces), len(EMOTIONS)), 1 / len(EMOTIONS), np.float32)
+    read = []
+    monkeypatch.setattr(distill, "teacher_probabilities", lambda card, images: read.append(card.name) or teacher)
+    args = cli.parse(["train", "--teacher", "inception-resnet", "--teacher-weight", "0.4", "--fer-dir", str(fer_dir())])
+    targets = train.emotion_targets(args)
+
+    assert read == ["inception-resnet"] and targets.shape == (len(faces), len(EMOTIONS))
+    np.testing.assert_allclose(targets.sum(1), 1.0, rtol=1e-5)
+    # Label 0.9 + 0.1/7 smoothed, then 0.6 of it beside 0.4 of the uniform teacher.
+    first = labels[0]
+    assert targets[0, first] == pytest.approx(0.6 * (0.9 + 0.1 / 7) + 0.4 / 7, rel=1e-5)
+    assert "--teacher inception-resnet" in " ".join(f"--{k} {v}" for k, v in train.state_args(args).items())
+    assert train.state_args(args)["teacher_weight"] == 0.4
+    assert train.emotion_targets(cli.parse(["train", "--fer-dir", str(fer_dir())])) is None

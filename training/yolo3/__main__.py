@@ -69,6 +69,16 @@ def parse(argv):
         help="a trained detector (functions/models/yolo3.keras beside its card): a further cycle from its "
         "weights and anchors; the card keeps the earlier training record",
     )
+    t.add_argument(
+        "--teacher",
+        default=None,
+        choices=["inception-resnet", "mobilenetv2"],
+        help="a shipped classifier whose probabilities over the training faces (read whole, at 48 px) are blended "
+        "into each pasted face's emotion targets (knowledge distillation, training/distill.py)",
+    )
+    t.add_argument(
+        "--teacher-weight", type=float, default=0.5, help="the teacher's share of each emotion target, with --teacher"
+    )
     t.add_argument("--fer-dir", default=str(fer_dir()))
     t.add_argument("--out", default=str(MODELS_DIR))
     t.add_argument("--checkpoint-dir", default=str(REPO_ROOT / "checkpoints" / "yolo3"))

@@ -144,6 +144,8 @@ def shape_iou(wh: np.ndarray, anchors: np.ndarray) -> np.ndarray:
 CLASS_WEIGHT = 7
 CLASSES_FROM = 8
 TARGET_CHANNELS = CLASSES_FROM + NUM_CLASSES
+# FER2013's labels are noisy (FER+ annotators disagree with about one in four).
+LABEL_SMOOTHING = 0.1
 
 
 def build_targets(
@@ -151,11 +153,12 @@ def build_targets(
     labels: list[np.ndarray],
     size: int,
     anchors: np.ndarray,
-    label_smoothing: float = 0.1,
+    label_smoothing: float = LABEL_SMOOTHING,
     ignore_iou: float = 0.5,
     centre_fraction: float = 0.5,
 ) -> list[np.ndarray]:
-    """Per-scale target tensors (N, H, W, A, TARGET_CHANNELS) for a batch of scenes.
+    """Per-scale target tensors (N, H, W, A, TARGET_CHANNELS) for a batch of scenes. `labels`: per scene, int
+    labels (smoothed here) or (K, C) class-target rows, taken as they are.
 
     Every face is a positive for its best-matching anchor and also for any other anchor whose
     shape IoU passes 0.5, which gives more positives per face than YOLOv3's single anchor and
@@ -188,8 +191,11 @@ def build_targets(
             gy = np.clip((cy / stride).astype(int), 0, grid - 1)
             _mark_ignored(t[i], bx, anc, stride, ignore_iou)
             for k in range(len(bx)):
-                cls = smooth.copy()
-                cls[lab[k]] += 1.0 - label_smoothing
+                if lab.ndim == 2:  # class targets given whole (distillation)
+                    cls = lab[k]
+                else:
+                    cls = smooth.copy()
+                    cls[lab[k]] += 1.0 - label_smoothing
                 anchors_k = [
                     a for a in range(a_per) if scale * a_per + a == best[k] or match[k, scale * a_per + a] >= 0.5
                 ]

@@ -352,7 +352,8 @@ def make_scene(
     rng: np.random.Generator, faces: np.ndarray, labels: np.ndarray, recipe: Recipe, face_ids: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One scene holding the faces face_ids (a face that finds no free place is left out):
-    uint8 (S, S) image, float32 (K, 4) boxes (x, y, w, h, clipped to the canvas), int64 (K,) labels."""
+    uint8 (S, S) image, float32 (K, 4) boxes (x, y, w, h, clipped to the canvas), and the kept faces' rows of
+    `labels` (int64 (K,) labels, or (K, C) class targets where `labels` holds a row per face)."""
     size = recipe.size
     photo_scene = recipe.photo_fraction > 0 and rng.random() < recipe.photo_fraction
     canvas = background(rng, size, photo_scene)
@@ -411,8 +412,7 @@ def make_scene(
         )
         _paste(canvas, photo_crop(rng, side, side), alpha, x, y)
     canvas = _global_augment(rng, canvas)
-    labels_arr = labels[np.array(kept, np.int64)] if kept else np.zeros(0, np.int64)
-    return canvas, _clip_boxes(face_boxes(np.array(boxes, np.float32).reshape(-1, 4)), size), labels_arr
+    return canvas, _clip_boxes(face_boxes(np.array(boxes, np.float32).reshape(-1, 4)), size), labels[kept]
 
 
 def _decoy_place(rng: np.random.Generator, recipe: Recipe, max_side: float, faces: list) -> tuple[int, int, int] | None:
@@ -466,18 +466,18 @@ def _global_augment(rng: np.random.Generator, canvas: np.ndarray) -> np.ndarray:
 class SceneSet:
     images: np.ndarray  # uint8 (N, S, S)
     boxes: list[np.ndarray]  # per scene float32 (K, 4) x, y, w, h
-    labels: list[np.ndarray]  # per scene int64 (K,)
+    labels: list[np.ndarray]  # per scene int64 (K,), or float32 (K, 7) class targets when generated with targets
 
 
 def _chunk(args) -> tuple[np.ndarray, list, list]:
-    fer_dir, split, recipe, seed, start, stop, balance = args
+    fer_dir, split, recipe, seed, start, stop, balance, targets = args
     faces, labels = load_faces(fer_dir, split)
     probs = _sampling_probs(labels, balance)
     imgs, boxes, labs = [], [], []
     for i in range(start, stop):
         rng = np.random.default_rng([seed, i])
         ids = rng.choice(len(faces), face_count(rng, recipe), p=probs)
-        img, b, lab = make_scene(rng, faces, labels, recipe, face_ids=ids)
+        img, b, lab = make_scene(rng, faces, labels if targets is None else targets, recipe, face_ids=ids)
         imgs.append(img)
         boxes.append(b)
         labs.append(lab)
@@ -494,11 +494,21 @@ def _sampling_probs(labels: np.ndarray, balance: float) -> np.ndarray:
 
 
 def generate(
-    fer_dir: Path, count: int, seed: int, recipe: Recipe, split: str = "train", workers: int = 1, balance: float = 0.3
+    fer_dir: Path,
+    count: int,
+    seed: int,
+    recipe: Recipe,
+    split: str = "train",
+    workers: int = 1,
+    balance: float = 0.3,
+    targets: np.ndarray | None = None,
 ) -> SceneSet:
-    """count scenes, identical for any number of workers."""
+    """count scenes, identical for any number of workers. `targets`: a class-target row per face of the split (in
+    load_faces' order), which the scenes then carry instead of the labels; the faces are drawn the same either way."""
     step = max(1, min(256, -(-count // max(workers, 1))))
-    jobs = [(str(fer_dir), split, recipe, seed, s, min(s + step, count), balance) for s in range(0, count, step)]
+    jobs = [
+        (str(fer_dir), split, recipe, seed, s, min(s + step, count), balance, targets) for s in range(0, count, step)
+    ]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             parts = list(pool.map(_chunk, jobs))

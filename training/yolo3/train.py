@@ -191,7 +191,8 @@ def train(args) -> dict:
         size=args.size, max_face=args.max_face, photo_fraction=args.photo_backgrounds, bald_fraction=args.bald_heads
     )
     t0 = time.time()
-    data = scenes.generate(Path(args.fer_dir), args.scenes, args.seed, recipe, workers=args.workers)
+    targets = emotion_targets(args)
+    data = scenes.generate(Path(args.fer_dir), args.scenes, args.seed, recipe, workers=args.workers, targets=targets)
     val = scenes.generate(Path(args.fer_dir), args.val_scenes, args.seed + 1, recipe, split="val", workers=args.workers)
     gen_s = time.time() - t0
     print(
@@ -244,7 +245,12 @@ def train(args) -> dict:
         # A fixed scene set is memorised within ~10 epochs (val loss turned up at epoch 11 of 20, measured).
         def redraw(epoch: int) -> scenes.SceneSet:
             return scenes.generate(
-                Path(args.fer_dir), args.scenes, args.seed + SCENE_SEED_STEP * epoch, recipe, workers=args.workers
+                Path(args.fer_dir),
+                args.scenes,
+                args.seed + SCENE_SEED_STEP * epoch,
+                recipe,
+                workers=args.workers,
+                targets=targets,
             )
 
     train_batches = SceneBatches(data, anchors, args.batch, args.seed, workers=args.loader_threads, redraw=redraw)
@@ -289,6 +295,20 @@ def train(args) -> dict:
     card = convert_after_training(card_path)
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) and {card_path}", flush=True)
     return card
+
+
+def emotion_targets(args) -> np.ndarray | None:
+    """With --teacher, each training face's emotion target: its smoothed label blended with the teacher's served
+    probabilities for the whole 48 px face, which a face shrunk into a scene no longer shows as clearly."""
+    if not args.teacher:
+        return None
+    from training.data import smoothed_targets
+    from training.distill import blended_targets, teacher_probabilities
+    from training.evaluate import load_card
+
+    faces, labels = scenes.load_faces(Path(args.fer_dir), "train")
+    teacher = teacher_probabilities(load_card(args.teacher), faces)
+    return blended_targets(smoothed_targets(labels, net.LABEL_SMOOTHING), teacher, args.teacher_weight)
 
 
 def export(model: keras.Model, path: Path) -> None:
@@ -355,9 +375,15 @@ def make_card(
                 "face_sides_px": [recipe.min_face, recipe.largest_face],
                 "seed": args.seed,
                 "class_sampling": "frequency ** 0.7 (mild rebalancing, helps disgust)",
-                "label_smoothing": 0.1,
+                "label_smoothing": net.LABEL_SMOOTHING,
                 "class_targets": "every positive anchor, and (class only, weights summing to one per face and "
-                "anchor) the other cells in the middle half of the face",
+                "anchor) the other cells in the middle half of the face"
+                + (
+                    f"; targets blended {1 - args.teacher_weight:g}:{args.teacher_weight:g} with the served "
+                    f"probabilities of {args.teacher} for the whole face (knowledge distillation)"
+                    if args.teacher
+                    else ""
+                ),
                 "anchors": "k-means (1 - IoU) on the training face sizes",
                 "box_convention": f"label box = MTCNN's median box on FER crops, {list(scenes.CROP_TO_FACE)} "
                 "(x0, y0, w, h as fractions of the pasted crop; python -m training.yolo3 calibrate)",
@@ -402,6 +428,9 @@ def state_args(args) -> dict:
         "confidence",
         "pretrain_epochs" if args.pretrain_epochs else "backbone",
         "init_from",
+        "teacher",
     )
     chosen = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    if args.teacher:
+        chosen["teacher_weight"] = args.teacher_weight
     return {**chosen, "redraw_scenes": ""} if args.redraw_scenes else chosen
