@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from moodlens.modelcard import ModelCard
-from training.data import REPO_ROOT
-from training.evaluate import served_classifier
+from training.data import REPO_ROOT, smoothed_targets
+from training.evaluate import load_card, served_classifier
 
 CACHE_DIR = REPO_ROOT / "checkpoints" / "teachers"
 THREADS = 2
@@ -44,3 +44,14 @@ def teacher_probabilities(card: ModelCard, images: np.ndarray) -> np.ndarray:
 def blended_targets(hard: np.ndarray, teacher: np.ndarray, teacher_weight: float) -> np.ndarray:
     """The label's (smoothed) one-hot targets and the teacher's probabilities, mixed; rows still sum to one."""
     return ((1.0 - teacher_weight) * hard + teacher_weight * teacher).astype(np.float32)
+
+
+def training_targets(
+    labels: np.ndarray, images: np.ndarray, smoothing: float, teacher: str | None, teacher_weight: float
+) -> np.ndarray:
+    """(N, 7) targets for these faces: the smoothed labels, blended with the shipped `teacher`'s probabilities for
+    `images` when a teacher is named."""
+    targets = smoothed_targets(labels, smoothing)
+    if teacher is None:
+        return targets
+    return blended_targets(targets, teacher_probabilities(load_card(teacher), images), teacher_weight)

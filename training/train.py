@@ -22,8 +22,8 @@ from moodlens.modelcard import CLASSIFIER, EMOTIONS, parse_card, write_card
 from moodlens.predict.classifier import Classifier
 from training import data
 from training.convert import convert_after_training
-from training.distill import blended_targets, teacher_probabilities
-from training.evaluate import MODELS_DIR, card_metrics, headline, load_card
+from training.distill import training_targets
+from training.evaluate import MODELS_DIR, card_metrics, headline
 
 DESCRIPTIONS = {
     "inception-resnet": "Inception-ResNet (stem, residual Inception blocks A/B/C with scaled residuals, reduction "
@@ -296,10 +296,7 @@ def main(argv=None):
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    targets = data.smoothed_targets(train.labels, args.label_smoothing)
-    if args.teacher:
-        teacher = teacher_probabilities(load_card(args.teacher), train.images)
-        targets = blended_targets(targets, teacher, args.teacher_weight)
+    targets = training_targets(train.labels, train.images, args.label_smoothing, args.teacher, args.teacher_weight)
     batches = AugmentedFaces(
         train.images,
         targets,

@@ -13,6 +13,7 @@ import numpy as np
 from keras import layers, ops
 
 from moodlens.modelcard import EMOTIONS
+from training.data import smoothed_targets
 
 STRIDES = (8, 16, 32)
 ANCHORS_PER_SCALE = 3
@@ -174,10 +175,10 @@ def build_targets(
     out = [np.zeros((n, size // s, size // s, a_per, TARGET_CHANNELS), np.float32) for s in STRIDES]
     for t in out:
         t[..., 1] = 1.0
-    smooth = np.full(NUM_CLASSES, label_smoothing / NUM_CLASSES, np.float32)
     for i, (bx, lab) in enumerate(zip(boxes, labels)):
         if len(bx) == 0:
             continue
+        rows = lab if lab.ndim == 2 else smoothed_targets(lab, label_smoothing)
         cx = bx[:, 0] + bx[:, 2] / 2
         cy = bx[:, 1] + bx[:, 3] / 2
         wh = np.maximum(bx[:, 2:4], 1.0)
@@ -191,11 +192,7 @@ def build_targets(
             gy = np.clip((cy / stride).astype(int), 0, grid - 1)
             _mark_ignored(t[i], bx, anc, stride, ignore_iou)
             for k in range(len(bx)):
-                if lab.ndim == 2:  # class targets given whole (distillation)
-                    cls = lab[k]
-                else:
-                    cls = smooth.copy()
-                    cls[lab[k]] += 1.0 - label_smoothing
+                cls = rows[k]
                 anchors_k = [
                     a for a in range(a_per) if scale * a_per + a == best[k] or match[k, scale * a_per + a] >= 0.5
                 ]

@@ -302,13 +302,10 @@ def emotion_targets(args) -> np.ndarray | None:
     probabilities for the whole 48 px face, which a face shrunk into a scene no longer shows as clearly."""
     if not args.teacher:
         return None
-    from training.data import smoothed_targets
-    from training.distill import blended_targets, teacher_probabilities
-    from training.evaluate import load_card
+    from training.distill import training_targets
 
     faces, labels = scenes.load_faces(Path(args.fer_dir), "train")
-    teacher = teacher_probabilities(load_card(args.teacher), faces)
-    return blended_targets(smoothed_targets(labels, net.LABEL_SMOOTHING), teacher, args.teacher_weight)
+    return training_targets(labels, faces, net.LABEL_SMOOTHING, args.teacher, args.teacher_weight)
 
 
 def export(model: keras.Model, path: Path) -> None:
