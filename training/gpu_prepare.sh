@@ -5,7 +5,9 @@
 #   bash training/gpu_prepare.sh          .carry/fer2013 (FER2013 train and val, xz, 55 MB), .whl (Keras and the
 #                                         two packages it needs that the device's Python 3.12 lacks); then untracks
 #                                         functions/models (48.6 MB of shipped models, not needed there) for the call
-#   bash training/gpu_prepare.sh restore  tracks functions/models again: run it right after the call, before any commit
+#   bash training/gpu_prepare.sh restore  tracks functions/models again and removes .whl (wheels for the device's
+#                                         Python, which this machine's cannot install): run it right after the call,
+#                                         before any commit
 #
 # The call: command "bash training/gpu_train.sh 420 $OUT", carry [".carry", ".whl"], timeout 600 s.
 set -euo pipefail
@@ -14,6 +16,7 @@ exclude=.git/info/exclude
 models=functions/models
 if [ "${1:-}" = restore ]; then
   git reset -q -- "$models"
+  rm -rf .whl
   sed -i "\#^/$models/\$#d" "$exclude"
   git status --short -- "$models"
   exit 0
