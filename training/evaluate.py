@@ -82,6 +82,16 @@ def card_metrics(classifier: Classifier, split) -> tuple[float, dict]:
     }
 
 
+def measured_fields(network, weights: Path, temperature: float, measured: dict) -> dict:
+    """What a card says of a saved Keras network measured on val: its temperature, size and metrics."""
+    return {
+        "temperature": temperature,
+        "parameters": int(network.count_params()),
+        "file_bytes": weights.stat().st_size,
+        "metrics": measured,
+    }
+
+
 def headline(measured: dict, name: str, temperature: float | None = None) -> dict:
     """The one line of JSON that training and evaluation end with."""
     keys = ("accuracy", "per_class_recall", "ece", "n", "accuracy_without_flip", "ferplus_majority_accuracy")

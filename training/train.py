@@ -23,7 +23,8 @@ from moodlens.predict.classifier import Classifier
 from training import data
 from training.convert import convert_after_training
 from training.distill import training_targets
-from training.evaluate import MODELS_DIR, card_metrics, headline
+from training.ensemble import member_names
+from training.evaluate import MODELS_DIR, card_metrics, headline, measured_fields
 
 DESCRIPTIONS = {
     "inception-resnet": "Inception-ResNet (stem, residual Inception blocks A/B/C with scaled residuals, reduction "
@@ -284,6 +285,11 @@ def main(argv=None):
     model = architecture(args)
     if args.init_from:
         start = keras.saving.load_model(checkpoint_dir / INIT_WEIGHTS, compile=False)
+        if member_names(start):
+            raise SystemExit(
+                f"{args.init_from} joins {len(member_names(start))} networks (training.ensemble): continue one of "
+                "its members' files instead"
+            )
         # The weights alone would load into either size: a cycle that forgot --upsample-to would change the network.
         if upsampled_side(start) != args.upsample_to:
             raise SystemExit(
@@ -350,11 +356,8 @@ def main(argv=None):
         + [part for name, factor in args.class_boost for part in ("--class-boost", f"{name}={factor:g}")]
     )
     card.update(
-        {
-            "temperature": temperature,
-            "parameters": int(model.count_params()),
-            "file_bytes": weights_path.stat().st_size,
-            "metrics": measured,
+        measured_fields(model, weights_path, temperature, measured)
+        | {
             "training": {
                 "data": f"FER2013 Training (train.npz), {len(train)} faces, FER2013 labels with label smoothing "
                 f"{args.label_smoothing}, square-root class re-weighting"

@@ -1,7 +1,10 @@
 """The training code (pure pieces), the shipped classifiers, and a smoke run of the training command."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -11,6 +14,7 @@ from moodlens.modelcard import EMOTIONS, Normalization, read_card
 from moodlens.predict.classifier import Classifier
 from training import convert, data, distill, recipe
 from training.augment import AugmentedFaces, augment
+from training.data import REPO_ROOT
 from training.evaluate import MODELS_DIR, expected_calibration_error, fit_temperature, load_card
 from training.evaluate import main as evaluate_main
 from training.train import WARMUP_EPOCHS, CosineWithWarmup, parse_args
@@ -265,16 +269,45 @@ def test_only_inception_resnet_takes_an_upsampling_side(capsys):
     assert "--upsample-to applies to inception-resnet only" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", CLASSIFIERS)
-def test_recipe_cycles_are_valid_training_commands_that_chain_through_the_shipped_file(name):
-    steps = recipe.commands(name)
-    for index, (folder, step) in enumerate(steps):
-        parsed = parse_args(step)
-        assert parsed.name == name
-        assert parsed.checkpoint_dir == folder
-        assert (parsed.init_from is not None) == (index > 0)
+@pytest.mark.parametrize("name", sorted(recipe.MEMBERS))
+def test_recipe_cycles_chain_within_each_member_and_the_members_join_into_the_shipped_file(name):
+    steps = iter(recipe.commands(name))
+    for number, cycles in enumerate(recipe.MEMBERS[name], 1):
+        weights = recipe.member_dir(name, number) / f"{name}.keras"
+        for index in range(len(cycles)):
+            folder, step = next(steps)
+            parsed = parse_args(step)
+            assert parsed.name == name and parsed.checkpoint_dir == folder and parsed.out == weights.parent
+            assert parsed.init_from == (weights if index else None)
+    assert next(steps, None) is None
     # Every cycle has its own checkpoint folder, so one cycle's resume never picks up another's state.
-    assert len({folder for folder, _ in steps}) == len(steps)
+    folders = [folder for folder, _ in recipe.commands(name)]
+    assert len(set(folders)) == len(folders)
+    joining = recipe.join_arguments(name)
+    if len(recipe.MEMBERS[name]) == 1:
+        assert joining is None and recipe.member_dir(name, 1) == recipe.MODELS_DIR
+    else:
+        assert joining[-2:] == ["--out", str(recipe.MODELS_DIR)]
+        assert joining[1:-2] == [str(recipe.member_dir(name, n) / f"{name}.keras") for n in (1, 2)]
+
+
+def test_the_benchmark_times_each_shipped_classifier_as_served():
+    # Its own process: the benchmark pins itself to one core.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "functions"), str(REPO_ROOT)])}
+    run = subprocess.run(
+        [sys.executable, "-m", "training.bench", "--repeats", "2"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = json.loads(run.stdout.strip().splitlines()[-1])
+    assert [row["model"] for row in rows] == sorted(CLASSIFIERS)
+    for row in rows:
+        card = load_card(row["model"])
+        assert 0 < row["ms_per_network_call"] < row["ms_per_face"]
+        assert row["runtime_file_mb"] == round(card.runtime_weights.stat().st_size / 1e6, 2)
 
 
 def test_recipe_skips_only_finished_cycles(tmp_path):
