@@ -43,15 +43,17 @@ def test_the_palette_the_pages_and_the_annotator_share_lists_the_emotions_in_ord
 
 
 @pytest.mark.parametrize(
-    "name, temperature, accuracy", [("inception-resnet", 0.96, 0.6988), ("mobilenetv2", 0.88, 0.6868)]
+    "name, temperature, accuracy, flip",
+    # inception-resnet's two networks read the face and its mirror image inside the file (training.ensemble).
+    [("inception-resnet", 0.96, 0.706, False), ("mobilenetv2", 0.88, 0.6868, True)],
 )
-def test_shipped_classifier_cards(name, temperature, accuracy):
+def test_shipped_classifier_cards(name, temperature, accuracy, flip):
     card = read_card(MODELS / f"{name}.json")
     assert (card.name, card.kind, card.classes) == (name, CLASSIFIER, EMOTIONS)
     assert (card.temperature, card.accuracy) == (temperature, accuracy)
     assert card.crop == CropRule(align_eyes=True, box_scale=1.0, center_dy=0.0)
     spec = card.classifier_input
-    assert spec is not None and (spec.width, spec.height, spec.channels, spec.test_time_flip) == (48, 48, 1, True)
+    assert spec is not None and (spec.width, spec.height, spec.channels, spec.test_time_flip) == (48, 48, 1, flip)
     assert (spec.normalization.mean, spec.normalization.std) == (0.5077, 0.255)
     assert card.one_pass_input is None and card.weights.is_file() and card.runtime_precision == FLOAT32
 
