@@ -285,10 +285,11 @@ def main(argv=None):
     model = architecture(args)
     if args.init_from:
         start = keras.saving.load_model(checkpoint_dir / INIT_WEIGHTS, compile=False)
-        if member_names(start):
+        joined = member_names(start)
+        if joined:
             raise SystemExit(
-                f"{args.init_from} joins {len(member_names(start))} networks (training.ensemble): continue one of "
-                "its members' files instead"
+                f"{args.init_from} joins {len(joined)} networks (training.ensemble): continue one of its members' "
+                "files instead"
             )
         # The weights alone would load into either size: a cycle that forgot --upsample-to would change the network.
         if upsampled_side(start) != args.upsample_to:
