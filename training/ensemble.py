@@ -104,8 +104,9 @@ def main(argv=None) -> dict:
         },
     }
     write_card(card_path, card)
-    convert_after_training(card_path)
-    print(json.dumps(headline(measured, args.name, temperature)))
+    card = convert_after_training(card_path)
+    # The card's figures: an int8 file is measured again once converted.
+    print(json.dumps(headline(card["metrics"], args.name, card["temperature"])))
     return card
 
 

@@ -394,7 +394,8 @@ def main(argv=None):
     write_card(card_path, card)
     # Serving runs the LiteRT file: convert now, so the model is servable as soon as it is trained.
     card = convert_after_training(card_path)
-    print(json.dumps(headline(measured, args.name, temperature)))
+    # The card's figures: an int8 file is measured again once converted.
+    print(json.dumps(headline(card["metrics"], args.name, card["temperature"])))
     return card
 
 

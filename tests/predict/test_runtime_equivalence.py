@@ -3,8 +3,8 @@ and the Keras models, both run through TensorFlow here (a development requiremen
 
 Bounds from the performance issue: the same faces as the package (same count, every box and eye within 2 px),
 probabilities within 0.01 of the Keras models, and FER2013 val accuracy as on the card within 0.2 points. yolo3's
-file is quantized (int8), which the issue allows at an accuracy cost under half a point: it is held to the Keras
-model's faces and accuracy within bounds that quantization leaves room for.
+and inception-resnet's files are quantized (int8), which the issue allows at an accuracy cost under half a point:
+they are held to their Keras models' faces, emotions and accuracy within bounds that quantization leaves room for.
 """
 
 import json
@@ -82,11 +82,18 @@ def test_mtcnn_finds_nothing_on_a_blank_or_tiny_image():
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_classifier_matches_keras_on_val_faces(name, val):
+    """A float32 file gives the Keras model's probabilities; an int8 file (inception-resnet) nearly the same: the same
+    top emotion on 97 % of faces or more, and its card's measured accuracy cost under half a point."""
     card = catalog.resolve(name, SETTINGS.models_dir)
     faces = val.images[::7, ..., None]  # 513 faces, every class
     converted = Classifier(card).probabilities(faces)
     reference = Classifier(card, network=keras_network(card)).probabilities(faces)
-    assert np.abs(converted - reference).max() < 0.01
+    if card.runtime_precision == INT8:
+        assert (converted.argmax(axis=1) == reference.argmax(axis=1)).mean() >= 0.97  # 0.99 when shipped
+        assert np.abs(converted - reference).max() < 0.1  # 0.04 when shipped
+        assert card.raw["runtime"]["accuracy_cost"]["accuracy_points_lost"] < 0.5
+    else:
+        assert np.abs(converted - reference).max() < 0.01
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
