@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from moodlens.modelcard import CLASSIFIER, FLOAT32, INT8, ONE_PASS, ModelCard, read_card, write_card
+from moodlens.modelcard import CLASSIFIER, FLOAT32, INT8, ONE_PASS, ModelCard, parse_card, read_card, write_card
 from moodlens.predict.classifier import Classifier
 from moodlens.predict.runtime import MTCNN_NETS, output_name
 from training.data import fer_dir, load
@@ -176,7 +176,7 @@ def convert_model(card_path: Path) -> ModelCard:
     }
     if int8 and card.kind == CLASSIFIER:
         raw["runtime"]["calibrated_on"] = f"{CALIBRATION_FACES} FER2013 training faces, as serving reads them"
-        raw |= _measured_as_served(write_card(card_path, raw), network)
+        raw |= _measured_as_served(parse_card(raw, Path(card_path)), network)
     elif int8:
         raw["runtime"]["calibrated_on"] = (
             f"{CALIBRATION_SCENES} synthetic scenes of FER2013 training faces, letterboxed as served; the accuracy "
