@@ -59,8 +59,9 @@ def smoothed_targets(labels: np.ndarray, smoothing: float) -> np.ndarray:
     return targets
 
 
-def balancing_weights(labels: np.ndarray, power: float = 0.5, boost: dict[str, float] | None = None) -> np.ndarray:
-    """Per-sample weights (count_median / count_class) ** power, times `boost` for the classes it names, mean 1.
+def class_weights(labels: np.ndarray, power: float = 0.5, boost: dict[str, float] | None = None) -> np.ndarray:
+    """(7,) training weight of each class: (count_median / count_class) ** power, times `boost` for the classes it
+    names.
 
     A square-root re-weighting lifts the rare classes (disgust is 1.5 % of the data) without making the model
     say 'disgust' at every frown, which full inverse-frequency weighting does. `boost` is for a class that is common
@@ -70,5 +71,10 @@ def balancing_weights(labels: np.ndarray, power: float = 0.5, boost: dict[str, f
     per_class = (np.median(counts[counts > 0]) / np.maximum(counts, 1)) ** power
     for name, factor in (boost or {}).items():
         per_class[EMOTIONS.index(name)] *= factor
-    weights = per_class[labels]
+    return per_class
+
+
+def balancing_weights(labels: np.ndarray, power: float = 0.5, boost: dict[str, float] | None = None) -> np.ndarray:
+    """Per-sample weights: each face's class_weights, mean 1."""
+    weights = class_weights(labels, power, boost)[labels]
     return (weights / weights.mean()).astype(np.float32)

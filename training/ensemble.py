@@ -7,6 +7,11 @@ serving runs one LiteRT file as for any classifier, and the card's contract is u
 .json beside its .keras file) must read faces the same way (input, normalisation, crop, flip). The joined card records
 every member's training and accuracy, and is measured through serving's Classifier on val with its temperature
 refitted, as training.train measures a trained network; then the network is converted.
+
+With --undo-class-weights the card also carries logit offsets (class_prior_correction) that take the members' training
+class weights back out: a network trained with class c's faces weighted w_c learns p(c | face) * w_c, which favours the
+rare classes over how often they occur; minus the members' mean log w_c restores the classes' own frequencies. Serving
+adds the offsets to the logits before the temperature, so the card's figures are measured with them.
 """
 
 import argparse
@@ -15,7 +20,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from moodlens.modelcard import ModelCard, parse_card, read_card, write_card
+import numpy as np
+
+from moodlens.modelcard import EMOTIONS, ModelCard, parse_card, read_card, write_card
 from moodlens.predict.classifier import Classifier
 from training import data
 from training.convert import convert_after_training
@@ -54,6 +61,27 @@ def member_cards(paths: list[Path]) -> list[ModelCard]:
     return cards
 
 
+def prior_correction(cards: list[ModelCard]) -> dict:
+    """The card's class_prior_correction: minus the mean over the members of the log of their training class weights
+    (each member card's training.class_weights)."""
+    missing = [card.path for card in cards if "class_weights" not in card.raw["training"]]
+    if missing:
+        raise SystemExit(
+            f"{', '.join(map(str, missing))}: no training.class_weights on the card (trained before they "
+            "were recorded): train the member again or join without --undo-class-weights"
+        )
+    log_weights = np.mean(
+        [[np.log(card.raw["training"]["class_weights"][name]) for name in EMOTIONS] for card in cards], 0
+    )
+    # Shifting every logit alike changes no probability: centred, so the offsets read as more or less likely.
+    offsets = -(log_weights - log_weights.mean())
+    return {
+        "logit_offsets": {name: round(float(offset), 4) for name, offset in zip(EMOTIONS, offsets)},
+        "rule": "added to the logits before the temperature: minus the mean over the members of the log of the class "
+        "weights each was trained with (training.class_weights), centred; training.ensemble --undo-class-weights",
+    }
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("name", help="the joined model's name: <out>/<name>.keras and its card")
@@ -65,6 +93,12 @@ def main(argv=None) -> dict:
         help="the members take turns: every second one reads the face's mirror image inside the network, in place "
         "of serving's test-time flip (each member runs once a face instead of twice)",
     )
+    parser.add_argument(
+        "--undo-class-weights",
+        action="store_true",
+        help="logit offsets on the card that take the members' training class weights back out "
+        "(class_prior_correction)",
+    )
     args = parser.parse_args(argv)
     if len(args.members) < 2:
         parser.error("join at least two members")
@@ -72,6 +106,7 @@ def main(argv=None) -> dict:
     import keras
 
     cards = member_cards(args.members)
+    correction = prior_correction(cards) if args.undo_class_weights else None
     networks = [keras.saving.load_model(path, compile=False) for path in args.members]
     if any(member_names(network) for network in networks):
         raise SystemExit("a member is itself joined: name its members instead")
@@ -87,6 +122,8 @@ def main(argv=None) -> dict:
     }
     if args.alternate_mirror:
         card["test_time_flip"] = False
+    if correction:
+        card["class_prior_correction"] = correction
     temperature, measured = card_metrics(
         Classifier(parse_card(card, card_path), network=joined.predict_on_batch), data.load("val")
     )
@@ -98,6 +135,7 @@ def main(argv=None) -> dict:
             "command": " ".join(
                 [COMMAND, shlex.quote(args.name), *map(shlex.quote, map(str, args.members))]
                 + (["--alternate-mirror"] if args.alternate_mirror else [])
+                + (["--undo-class-weights"] if args.undo_class_weights else [])
             ),
             "member_accuracy": [member.accuracy for member in cards],
             "members": [member.raw["training"] for member in cards],

@@ -304,6 +304,7 @@ def main(argv=None):
         metrics=["accuracy"],
     )
     targets = training_targets(train.labels, train.images, args.label_smoothing, args.teacher, args.teacher_weight)
+    class_weights = data.class_weights(train.labels, boost=dict(args.class_boost))
     batches = AugmentedFaces(
         train.images,
         targets,
@@ -369,6 +370,8 @@ def main(argv=None):
                     if args.teacher
                     else ""
                 ),
+                # What training.ensemble --undo-class-weights takes out of the logits again.
+                "class_weights": {name: round(float(weight), 4) for name, weight in zip(EMOTIONS, class_weights)},
                 "augmentation": "mirror, rotation +-15 deg, shift +-10 %, zoom +-15 %, brightness +-20 %, contrast "
                 "+-30 %, random erasing of 2-15 % of the face (training/augment.py)"
                 + (

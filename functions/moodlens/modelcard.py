@@ -26,7 +26,9 @@ CLASSIFIER = "classifier"
 ONE_PASS = "detector-classifier"
 KINDS = (CLASSIFIER, ONE_PASS)
 # Precisions of a runtime file (runtime.precision).
-FLOAT32, INT8 = "float32", "int8"
+# INT8: weights and activations; INT8_WEIGHTS: weights only, activations float32 (quantized on the fly where a kernel
+# wants them so: "dynamic range").
+FLOAT32, INT8, INT8_WEIGHTS = "float32", "int8", "int8-weights"
 
 
 class CardError(ValueError):
@@ -144,6 +146,9 @@ class ModelCard:
     accuracy: float | None  # the headline figure, metrics.accuracy
     classifier_input: ClassifierInput | None  # set for CLASSIFIER cards
     one_pass_input: OnePassInput | None  # set for ONE_PASS cards
+    # A classifier's (classes,) offsets added to its logits before the temperature (the card's class_prior_correction):
+    # they undo the class weights it was trained with, so that its answers follow the classes' own frequencies.
+    logit_offsets: np.ndarray | None = None
 
     @property
     def weights(self) -> Path:
@@ -164,8 +169,8 @@ class ModelCard:
 
     @property
     def runtime_precision(self) -> str:
-        """'float32', or 'int8' where conversion quantized the network (its answers then differ a little from the
-        Keras file's; the card's metrics are measured on the runtime file)."""
+        """'float32', or 'int8' / 'int8-weights' where conversion quantized the network (its answers then differ a
+        little from the Keras file's; the card's metrics are measured on the runtime file)."""
         return self.raw.get("runtime", {}).get("precision", FLOAT32)
 
 
@@ -195,6 +200,9 @@ def _parse(raw: Mapping[str, Any], path: Path) -> ModelCard:
     if accuracy is not None and not 0 <= accuracy <= 1:
         raise CardError(f"{path}: metrics.accuracy must be a fraction")
     crop = raw.get("crop")
+    correction = raw.get("class_prior_correction")
+    if correction is not None and kind != CLASSIFIER:
+        raise CardError(f"{path}: class_prior_correction is for classifiers")
     return ModelCard(
         path=path,
         raw=raw,
@@ -209,7 +217,17 @@ def _parse(raw: Mapping[str, Any], path: Path) -> ModelCard:
         accuracy=None if accuracy is None else float(accuracy),
         classifier_input=_classifier_input(raw) if kind == CLASSIFIER else None,
         one_pass_input=_one_pass_input(raw) if kind == ONE_PASS else None,
+        logit_offsets=None if correction is None else _logit_offsets(correction["logit_offsets"], raw["classes"]),
     )
+
+
+def _logit_offsets(offsets: Mapping[str, Any], classes: list[str]) -> np.ndarray:
+    if sorted(offsets) != sorted(classes):
+        raise CardError(f"class_prior_correction.logit_offsets names {sorted(offsets)}, not the card's classes")
+    values = np.array([float(offsets[name]) for name in classes], np.float64)
+    if not np.isfinite(values).all():
+        raise CardError("class_prior_correction.logit_offsets must be finite numbers")
+    return values
 
 
 def _classifier_input(raw: Mapping[str, Any]) -> ClassifierInput:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from moodlens.modelcard import INT8
+from moodlens.modelcard import FLOAT32, INT8
 from moodlens.ops import iou
 from moodlens.predict import catalog, mtcnn
 from moodlens.predict.classifier import Classifier
@@ -82,15 +82,16 @@ def test_mtcnn_finds_nothing_on_a_blank_or_tiny_image():
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_classifier_matches_keras_on_val_faces(name, val):
-    """A float32 file gives the Keras model's probabilities; an int8 file (inception-resnet) nearly the same: the same
-    top emotion on 97 % of faces or more, and its card's measured accuracy cost under half a point."""
+    """A float32 file gives the Keras model's probabilities; a quantized file (inception-resnet's int8 weights) nearly
+    the same: the same top emotion on 99 % of faces or more, and its card's measured accuracy cost under half a
+    point."""
     card = catalog.resolve(name, SETTINGS.models_dir)
     faces = val.images[::7, ..., None]  # 513 faces, every class
     converted = Classifier(card).probabilities(faces)
     reference = Classifier(card, network=keras_network(card)).probabilities(faces)
-    if card.runtime_precision == INT8:
-        assert (converted.argmax(axis=1) == reference.argmax(axis=1)).mean() >= 0.97  # 0.99 when shipped
-        assert np.abs(converted - reference).max() < 0.1  # 0.04 when shipped
+    if card.runtime_precision != FLOAT32:
+        assert (converted.argmax(axis=1) == reference.argmax(axis=1)).mean() >= 0.99  # 0.998 when shipped
+        assert np.abs(converted - reference).max() < 0.03  # 0.010 when shipped
         assert card.raw["runtime"]["accuracy_cost"]["accuracy_points_lost"] < 0.5
     else:
         assert np.abs(converted - reference).max() < 0.01

@@ -99,6 +99,7 @@ def test_answers_are_unchanged(photos_dir, photo):
             alone = replace(
                 card,
                 temperature=STORED_MEMBER_TEMPERATURE[model],
+                logit_offsets=None,  # the joined card's correction, not the stored network's
                 classifier_input=replace(card.classifier_input, test_time_flip=True),
             )
             finders.finder_for(card, SETTINGS).classifier = Classifier(alone, network=member.predict_on_batch)

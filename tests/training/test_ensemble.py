@@ -1,12 +1,13 @@
 """training.ensemble: networks trained from different starts joined into one served file."""
 
 import json
+import math
 import shutil
 
 import numpy as np
 import pytest
 
-from moodlens.modelcard import read_card
+from moodlens.modelcard import EMOTIONS, read_card
 from moodlens.predict.classifier import Classifier
 from training import data, ensemble
 from training.train import main as train_main
@@ -83,6 +84,47 @@ def test_a_joined_file_is_neither_continued_nor_joined_again(members, joined, tm
         )
     with pytest.raises(SystemExit, match="is itself joined"):
         ensemble.main(["mobilenetv2", str(joined.with_suffix(".keras")), str(members[0]), "--out", str(tmp_path)])
+
+
+def test_undoing_class_weights_offsets_the_logits_by_the_members_mean_log_weight(members, tmp_path):
+    import keras
+
+    # The second member as if trained with fear weighted 1.3x more (training.train --class-boost fear=1.3).
+    boosted = tmp_path / "boosted" / "mobilenetv2.keras"
+    boosted.parent.mkdir()
+    shutil.copyfile(members[1], boosted)
+    raw = json.loads(members[1].with_suffix(".json").read_text())
+    raw["training"]["class_weights"]["fear"] *= 1.3
+    boosted.with_suffix(".json").write_text(json.dumps(raw))
+    card = ensemble.main(["mobilenetv2", str(members[0]), str(boosted), "--out", str(tmp_path), "--undo-class-weights"])
+    assert card["training"]["command"].endswith(" --undo-class-weights")
+    offsets = card["class_prior_correction"]["logit_offsets"]
+    first, second = (json.loads(path.with_suffix(".json").read_text())["training"]["class_weights"] for path in members)
+    # Relative to angry: minus the members' mean log weight; fear loses half of log 1.3 more.
+    for name in EMOTIONS:
+        expected = -(math.log(first[name] / first["angry"]) + math.log(second[name] / second["angry"])) / 2
+        expected -= math.log(1.3) / 2 if name == "fear" else 0
+        assert offsets[name] - offsets["angry"] == pytest.approx(expected, abs=2e-4)
+    assert offsets["disgust"] < offsets["happy"]  # the rare class was weighted up, so it is taken down
+    # Serving adds them to the network's logits, and the card's figures are measured so.
+    faces = data.load("val").subset(slice(0, 16)).images[..., None]
+    joined = read_card(tmp_path / "mobilenetv2.json")
+    network = keras.saving.load_model(joined.weights, compile=False)
+    served, _ = Classifier(joined).logits(faces)
+    expected = network.predict_on_batch(joined.classifier_input.network_input(faces)) + [offsets[n] for n in EMOTIONS]
+    np.testing.assert_allclose(served, expected, atol=1e-4)
+
+
+def test_members_without_recorded_class_weights_cannot_be_undone(members, tmp_path):
+    old = tmp_path / "old" / "mobilenetv2.keras"
+    old.parent.mkdir()
+    shutil.copyfile(members[1], old)
+    raw = json.loads(members[1].with_suffix(".json").read_text())
+    del raw["training"]["class_weights"]
+    old.with_suffix(".json").write_text(json.dumps(raw))
+    with pytest.raises(SystemExit, match="no training.class_weights"):
+        ensemble.main(["mobilenetv2", str(members[0]), str(old), "--out", str(tmp_path / "j"), "--undo-class-weights"])
+    assert not (tmp_path / "j").exists()
 
 
 def test_members_that_read_faces_differently_are_refused(members, tmp_path):

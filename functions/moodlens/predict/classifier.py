@@ -1,4 +1,4 @@
-"""A face classifier applied exactly as its card says: normalisation, test-time flip, temperature.
+"""A face classifier applied exactly as its card says: normalisation, test-time flip, prior correction, temperature.
 
 Training evaluates its models through this class too, so the accuracy on a card is what serving delivers.
 """
@@ -30,6 +30,7 @@ class Classifier:
             network = lambda batch: converted(batch)[0]  # noqa: E731 - the network's one output
         self.network = network
         self.threads = threads
+        self.offsets = np.zeros(len(card.classes)) if card.logit_offsets is None else card.logit_offsets
 
     @property
     def pixel_shape(self) -> tuple[int, int, int]:
@@ -37,7 +38,7 @@ class Classifier:
 
     def logits(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """pixels: (N, H, W, C) uint8 crops. The logits of each face, and of its mirror image when the card
-        asks for test-time flip (None otherwise)."""
+        asks for test-time flip (None otherwise), with the card's logit offsets added."""
         flip = self.input.test_time_flip
 
         def read(part: slice) -> tuple[np.ndarray, np.ndarray]:
@@ -50,7 +51,7 @@ class Classifier:
         if not runs:
             empty = np.zeros((0, len(self.card.classes)))
             return empty, empty if flip else None
-        plain, mirrored = (np.concatenate(parts) for parts in zip(*runs))
+        plain, mirrored = (np.concatenate(parts) + self.offsets for parts in zip(*runs))
         return plain, mirrored if flip else None
 
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:
