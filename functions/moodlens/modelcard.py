@@ -217,16 +217,16 @@ def _parse(raw: Mapping[str, Any], path: Path) -> ModelCard:
         accuracy=None if accuracy is None else float(accuracy),
         classifier_input=_classifier_input(raw) if kind == CLASSIFIER else None,
         one_pass_input=_one_pass_input(raw) if kind == ONE_PASS else None,
-        logit_offsets=None if correction is None else _logit_offsets(correction["logit_offsets"], raw["classes"]),
+        logit_offsets=None if correction is None else _logit_offsets(correction["logit_offsets"], raw["classes"], path),
     )
 
 
-def _logit_offsets(offsets: Mapping[str, Any], classes: list[str]) -> np.ndarray:
+def _logit_offsets(offsets: Mapping[str, Any], classes: list[str], path: Path) -> np.ndarray:
     if sorted(offsets) != sorted(classes):
-        raise CardError(f"class_prior_correction.logit_offsets names {sorted(offsets)}, not the card's classes")
+        raise CardError(f"{path}: class_prior_correction.logit_offsets names {sorted(offsets)}, not the card's classes")
     values = np.array([float(offsets[name]) for name in classes], np.float64)
     if not np.isfinite(values).all():
-        raise CardError("class_prior_correction.logit_offsets must be finite numbers")
+        raise CardError(f"{path}: class_prior_correction.logit_offsets must be finite numbers")
     return values
 
 
