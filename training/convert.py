@@ -147,7 +147,8 @@ def _largest_difference(network, path: Path, batch: np.ndarray) -> float:
     return max(float(np.max(np.abs(np.asarray(k) - c))) for k, c in zip(keras_outputs, converted))
 
 
-def runtime_precision(card: ModelCard) -> str:
+def conversion_precision(card: ModelCard) -> str:
+    """The precision `convert_model` gives a model's runtime file (what the card's runtime.precision then says)."""
     if card.kind in QUANTIZED_KINDS:
         return INT8
     return INT8_WEIGHTS if card.kind == CLASSIFIER and card.name in WEIGHT_QUANTIZED_CLASSIFIERS else FLOAT32
@@ -171,7 +172,7 @@ def convert_model(card_path: Path) -> ModelCard:
         shape = [1, None, None, 1]
         sample = np.random.default_rng(0).uniform(0, 255, (1, 416, 320, 1)).astype(np.float32)
     target = card.path.parent / f"{card.name}.tflite"
-    precision = runtime_precision(card)
+    precision = conversion_precision(card)
     calibration = _one_pass_calibration(card) if precision == INT8 else None
     _tflite(_with_known_channels(network), tf.TensorSpec(shape, tf.float32), target, precision, calibration)
     raw["runtime"] = {

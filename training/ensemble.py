@@ -143,7 +143,7 @@ def main(argv=None) -> dict:
     }
     write_card(card_path, card)
     card = convert_after_training(card_path)
-    # The card's figures: an int8 file is measured again once converted.
+    # The card's figures: a quantized classifier's file is measured again once converted.
     print(json.dumps(headline(card["metrics"], args.name, card["temperature"])))
     return card
 

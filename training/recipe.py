@@ -124,7 +124,7 @@ def join_arguments(name: str) -> list[str] | None:
         return None
     members = [str(member_dir(name, number) / f"{name}.keras") for number in range(1, len(MEMBERS[name]) + 1)]
     # Every member reads the face and its mirror image (serving's flip): 0.3 point more on val than members taking
-    # turns (training.ensemble --alternate-mirror), affordable since inception-resnet runs int8 (training.convert).
+    # turns (training.ensemble --alternate-mirror), affordable since inception-resnet runs quantized (training.convert).
     # The class weights the members were trained with are taken back out of the logits: more val faces read right
     # (both on FER2013's and FER+'s labels) and a lower log loss, for every member alone and joined.
     return [name, *members, "--out", str(MODELS_DIR), "--undo-class-weights"]

@@ -397,7 +397,7 @@ def main(argv=None):
     write_card(card_path, card)
     # Serving runs the LiteRT file: convert now, so the model is servable as soon as it is trained.
     card = convert_after_training(card_path)
-    # The card's figures: an int8 file is measured again once converted.
+    # The card's figures: a quantized classifier's file is measured again once converted.
     print(json.dumps(headline(card["metrics"], args.name, card["temperature"])))
     return card
 

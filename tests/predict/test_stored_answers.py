@@ -10,10 +10,10 @@ except one (KNOWN_DIFFERENCES): the old serving ran mtcnn's networks as compiled
 differ a little from the package's own (eager) run, and on that face, cut by the photo's bottom edge, the package
 itself gives the box the new path gives (tests/predict/test_runtime_equivalence.py compares with the package).
 
-yolo3 and inception-resnet now run quantized (int8), so their served answers moved by more than rounding:
-test_runtime_equivalence.py holds them to their Keras models within bounds, and their cards' metrics are measured on
-the int8 files. inception-resnet's probabilities are still compared here, through its stored member, a float32 Keras
-network.
+yolo3 (int8) and inception-resnet (int8 weights) now run quantized, so their served answers moved by more than
+rounding: test_runtime_equivalence.py holds them to their Keras models within bounds, and their cards' metrics are
+measured on the quantized files. inception-resnet's probabilities are still compared here, through its stored member,
+a float32 Keras network.
 
 The classifiers run here without their cards' contrast_floor, which came later (issue 19) and changes flat faces'
 probabilities on purpose. inception-resnet's stored network is now the first of the networks its file joins
