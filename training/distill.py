@@ -22,10 +22,16 @@ THREADS = 2
 
 
 def cache_path(card: ModelCard, images: np.ndarray) -> Path:
-    """One file per teacher (weights, input rules, temperature) and set of faces: a changed teacher or other faces
-    never reuse stale answers."""
+    """One file per teacher (weights, input rules, prior correction, temperature) and set of faces: a changed teacher
+    or other faces never reuse stale answers."""
     digest = hashlib.sha256(Path(card.runtime_weights if card.converted else card.weights).read_bytes())
-    digest.update(json.dumps([card.raw["input"], card.temperature, card.raw.get("test_time_flip")]).encode())
+    rules = [
+        card.raw["input"],
+        card.temperature,
+        card.raw.get("test_time_flip"),
+        card.raw.get("class_prior_correction"),
+    ]
+    digest.update(json.dumps(rules).encode())
     digest.update(np.ascontiguousarray(images).tobytes())
     return CACHE_DIR / f"{card.name}-{digest.hexdigest()[:16]}.npy"
 

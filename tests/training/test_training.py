@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from moodlens.modelcard import EMOTIONS, Normalization, read_card
+from moodlens.modelcard import EMOTIONS, Normalization, parse_card, read_card
 from moodlens.predict.classifier import Classifier
 from training import convert, data, distill, recipe
 from training.augment import AugmentedFaces, augment
@@ -200,6 +200,19 @@ def test_teacher_probabilities_read_faces_as_served_and_are_computed_once(val, t
 
     monkeypatch.setattr(distill, "served_classifier", no_second_reading)
     np.testing.assert_array_equal(distill.teacher_probabilities(load_card("inception-resnet"), faces.images), teacher)
+
+
+def test_a_teacher_whose_prior_correction_changed_does_not_reuse_cached_answers(val):
+    card = load_card("inception-resnet")
+    correction = card.raw["class_prior_correction"]
+    offsets = dict(correction["logit_offsets"], disgust=0.0)
+    corrected_otherwise = parse_card(
+        {**card.raw, "class_prior_correction": {**correction, "logit_offsets": offsets}}, card.path
+    )
+    uncorrected = parse_card({k: v for k, v in card.raw.items() if k != "class_prior_correction"}, card.path)
+    faces = val.images[:10]
+    paths = {distill.cache_path(c, faces) for c in (card, corrected_otherwise, uncorrected)}
+    assert len(paths) == 3
 
 
 # One epoch on 256 faces: enough to prove the command trains, exports and continues.
