@@ -120,9 +120,10 @@ def test_shipped_model_reads_val_faces_well_above_chance(name, capsys):
     summary = evaluate_main([name, "--data", "val", "--sample", "600"])
     assert summary["n"] == 600
     assert summary["accuracy"] > 0.45
-    # A model that never says a class is not done: every class but the rare disgust is recalled at times.
-    recalled = [c for c, r in summary["per_class_recall"].items() if r > 0]
-    assert len(recalled) >= 6
+    # A model that never says a class is not done (issue 19): every class, the rare disgust included (12 faces of
+    # the 600), is read right at times.
+    never_recalled = [c for c, r in summary["per_class_recall"].items() if r == 0]
+    assert never_recalled == []
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == summary
 
 
