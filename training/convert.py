@@ -43,7 +43,7 @@ from moodlens.modelcard import (
 from moodlens.predict.classifier import Classifier
 from moodlens.predict.runtime import MTCNN_NETS, output_name
 from training.data import fer_dir, load
-from training.evaluate import MODELS_DIR, card_metrics
+from training.evaluate import MODELS_DIR, card_metrics, headline
 
 COMMAND = "python -m training.convert"
 QUANTIZED_KINDS = (ONE_PASS,)
@@ -64,6 +64,15 @@ def convert_after_training(card_path: Path) -> dict:
     name = Path(card_path).stem
     print(f"no TensorFlow here: convert {name} where it is installed: {COMMAND} {name}", file=sys.stderr)
     return dict(read_card(card_path).raw)
+
+
+def publish_classifier(card_path: Path, card: dict) -> dict:
+    """Writes a trained classifier's card, converts its model and prints the headline of the card as served (a
+    quantized file is measured again once converted): how train and ensemble end."""
+    write_card(card_path, card)
+    card = convert_after_training(card_path)
+    print(json.dumps(headline(card["metrics"], card["name"], card["temperature"])))
+    return card
 
 
 def _tflite(network, input_spec, path: Path, precision: str = FLOAT32, calibration=None) -> None:

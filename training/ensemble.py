@@ -15,18 +15,17 @@ adds the offsets to the logits before the temperature, so the card's figures are
 """
 
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from moodlens.modelcard import EMOTIONS, ModelCard, parse_card, read_card, write_card
+from moodlens.modelcard import EMOTIONS, ModelCard, parse_card, read_card
 from moodlens.predict.classifier import Classifier
 from training import data
-from training.convert import convert_after_training
-from training.evaluate import MODELS_DIR, card_metrics, headline, measured_fields
+from training.convert import publish_classifier
+from training.evaluate import MODELS_DIR, card_metrics, measured_fields
 
 # What a member's card must share with the others': how serving turns a face into the network's input and reads it.
 READING = ("kind", "classes", "input", "output", "test_time_flip", "crop")
@@ -141,11 +140,7 @@ def main(argv=None) -> dict:
             "members": [member.raw["training"] for member in cards],
         },
     }
-    write_card(card_path, card)
-    card = convert_after_training(card_path)
-    # The card's figures: a quantized classifier's file is measured again once converted.
-    print(json.dumps(headline(card["metrics"], args.name, card["temperature"])))
-    return card
+    return publish_classifier(card_path, card)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,13 @@ import sys
 import time
 from pathlib import Path
 
-from moodlens.modelcard import CLASSIFIER, EMOTIONS, parse_card, write_card
+from moodlens.modelcard import CLASSIFIER, EMOTIONS, parse_card
 from moodlens.predict.classifier import Classifier
 from training import data
-from training.convert import convert_after_training
+from training.convert import publish_classifier
 from training.distill import training_targets
 from training.ensemble import member_names
-from training.evaluate import MODELS_DIR, card_metrics, headline, measured_fields
+from training.evaluate import MODELS_DIR, card_metrics, measured_fields
 
 DESCRIPTIONS = {
     "inception-resnet": "Inception-ResNet (stem, residual Inception blocks A/B/C with scaled residuals, reduction "
@@ -394,12 +394,8 @@ def main(argv=None):
     )
     if previous_training:
         card["training"]["continued_from"] = previous_training
-    write_card(card_path, card)
     # Serving runs the LiteRT file: convert now, so the model is servable as soon as it is trained.
-    card = convert_after_training(card_path)
-    # The card's figures: a quantized classifier's file is measured again once converted.
-    print(json.dumps(headline(card["metrics"], args.name, card["temperature"])))
-    return card
+    return publish_classifier(card_path, card)
 
 
 if __name__ == "__main__":
