@@ -15,6 +15,7 @@ import numpy as np
 
 from moodlens.modelcard import ModelCard
 from training.data import REPO_ROOT, smoothed_targets
+from training.ensemble import READING
 from training.evaluate import load_card, served_classifier
 
 CACHE_DIR = REPO_ROOT / "checkpoints" / "teachers"
@@ -22,15 +23,10 @@ THREADS = 2
 
 
 def cache_path(card: ModelCard, images: np.ndarray) -> Path:
-    """One file per teacher (weights, input rules, prior correction, temperature) and set of faces: a changed teacher
-    or other faces never reuse stale answers."""
+    """One file per teacher (weights, how serving reads a face, prior correction, temperature) and set of faces: a
+    changed teacher or other faces never reuse stale answers."""
     digest = hashlib.sha256(Path(card.runtime_weights if card.converted else card.weights).read_bytes())
-    rules = [
-        card.raw["input"],
-        card.temperature,
-        card.raw.get("test_time_flip"),
-        card.raw.get("class_prior_correction"),
-    ]
+    rules = [card.raw.get(key) for key in (*READING, "class_prior_correction")] + [card.temperature]
     digest.update(json.dumps(rules).encode())
     digest.update(np.ascontiguousarray(images).tobytes())
     return CACHE_DIR / f"{card.name}-{digest.hexdigest()[:16]}.npy"
