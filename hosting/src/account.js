@@ -1,6 +1,6 @@
 // Sign in / create account. The same form serves local accounts and Firebase Auth (session.js decides).
 import { api } from "./lib/api.js";
-import { $, setMessage, show } from "./lib/dom.js";
+import { $, enableScriptedControls, setMessage, show } from "./lib/dom.js";
 import { renderHeader } from "./lib/layout.js";
 import { INVALID_EMAIL, PASSWORD_TOO_SHORT } from "./lib/messages.js";
 import { session } from "./lib/session.js";
@@ -76,6 +76,7 @@ form.addEventListener("submit", async (event) => {
     submit.textContent = MODES[mode].submit;
   }
 });
+enableScriptedControls();
 
 renderHeader();
 if (new URLSearchParams(location.search).get("mode") === "signup") setMode("signup");

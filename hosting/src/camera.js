@@ -1,6 +1,6 @@
 // Camera page: the live video with a box and label on every face, from predict_img_only_api, one frame at a time.
 import { api } from "./lib/api.js";
-import { $, h, setMessage, show } from "./lib/dom.js";
+import { $, enableScriptedControls, h, setMessage, show } from "./lib/dom.js";
 import { capitalize, EMOTION_COLORS } from "./lib/faces.js";
 import { renderHeader } from "./lib/layout.js";
 import { cameraMessage, NO_CAMERA_API } from "./lib/messages.js";
@@ -215,6 +215,7 @@ function showUser(user) {
 $("#start").addEventListener("click", start);
 $("#stop").addEventListener("click", stop);
 $("#snapshot").addEventListener("click", saveSnapshot);
+enableScriptedControls();
 
 renderHeader();
 session.onChange(showUser);

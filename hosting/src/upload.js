@@ -1,6 +1,6 @@
 // Upload page (home): pick or drop a photo, choose a model, see each face's emotions; saved only when asked.
 import { api } from "./lib/api.js";
-import { $, h, setMessage, show } from "./lib/dom.js";
+import { $, enableScriptedControls, h, setMessage, show } from "./lib/dom.js";
 import { downloadLinks, facesCountText, predictionView } from "./lib/faces.js";
 import { renderHeader } from "./lib/layout.js";
 import { UNREACHABLE } from "./lib/messages.js";
@@ -245,6 +245,7 @@ for (const button of document.querySelectorAll("[data-example]")) {
 next.addEventListener("click", () => choose(state.queue.shift()));
 rerun.addEventListener("click", analyse);
 retry.addEventListener("click", analyse);
+enableScriptedControls();
 
 function signedIn(user) {
   state.user = user;

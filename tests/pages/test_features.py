@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.pages.test_history_pages import account_with_predictions
 from tests.support import images
-from tests.support.pages import offered_model, submit_account_form
+from tests.support.pages import offered_model, submit_account_form, visitor_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -132,3 +132,31 @@ def test_history_exports_as_one_zip(new_page, site, photos_dir):
         ["history.json"] + [f"images/{i}-{kind}.jpg" for i in ids for kind in ("original", "annotated")]
     )
     expect(page.get_by_role("status").filter(has_text="Exported 2 predictions")).to_be_visible()
+
+
+SCRIPTED_CONTROLS = {
+    "/": ["#file", ".example >> nth=0", ".example >> nth=1"],
+    "/camera.html": ["#start"],
+    "/account.html": ["#tab-signin", "#tab-signup", "#auth-submit"],
+}
+
+
+def test_controls_wait_for_the_pages_script(browser, new_page, site):
+    """Before the script has loaded (here: never), a click would do nothing and Enter in the sign-in form would send
+    the password in the address; so those controls start disabled and the script enables them."""
+    context = browser.new_context(base_url=site, java_script_enabled=False, extra_http_headers=visitor_headers())
+    try:
+        page = context.new_page()
+        for path, selectors in SCRIPTED_CONTROLS.items():
+            page.goto(path)
+            for selector in selectors:
+                expect(page.locator(selector)).to_be_disabled()
+        page.get_by_label("Password").fill("a password typed early")
+        page.get_by_label("Password").press("Enter")
+        assert "password" not in page.url
+    finally:
+        context.close()
+    for path, selectors in SCRIPTED_CONTROLS.items():
+        page = new_page(path)
+        for selector in selectors:
+            expect(page.locator(selector)).to_be_enabled()

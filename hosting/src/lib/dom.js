@@ -15,6 +15,13 @@ export function h(tag, attrs = {}, ...children) {
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
+// Controls that work only through a page's script are disabled in its markup: a click before the script has loaded
+// would do nothing, and Enter in the sign-in form would send the password in the address. The page enables them
+// once its handlers are bound.
+export function enableScriptedControls() {
+  for (const el of document.querySelectorAll("[data-enabled-by-script]")) el.disabled = false;
+}
+
 export function show(el, visible = true) {
   el.hidden = !visible;
   return el;
