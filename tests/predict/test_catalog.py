@@ -1,6 +1,9 @@
 """Which model a request gets, and the classifiers the shipped cards describe (the real files in functions/models)."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,6 +12,7 @@ from moodlens.predict import catalog
 from moodlens.predict.classifier import Classifier
 from moodlens.predict.finders import finder_for
 from moodlens.settings import Settings
+from tests.support import images
 from tests.support.predict_contract import MODEL_CHOICES
 
 pytestmark = pytest.mark.unit
@@ -61,3 +65,31 @@ def test_finders_load_once_per_process():
     card = catalog.resolve("mobilenetv2", MODELS_DIR)
     first = finder_for(card, settings)
     assert finder_for(card, settings) is first
+
+
+FIRST_REQUEST_YOLO3 = """
+import sys
+from moodlens.predict import catalog, pipeline
+from moodlens.settings import Settings
+settings = Settings()
+card = catalog.resolve("yolo3", settings.models_dir)
+with open(sys.argv[1], "rb") as photo:
+    print(len(pipeline.run(photo.read(), card, settings).faces))
+"""
+
+
+def test_a_fresh_process_can_read_with_yolo3_first(repo_root, photos_dir):
+    """In a process of its own (networks load once per process), yolo3 asked for before any other model finds the
+    faces of a photo. Its finder loads MTCNN's ONet (the face check) through load_once while its own load holds the
+    lock: with a plain lock that waited forever, so a fresh instance whose first request asked for yolo3 never
+    answered."""
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_REQUEST_YOLO3, str(photos_dir / images.FACES_PHOTO)],
+        cwd=repo_root,
+        env={**os.environ, "PYTHONPATH": str(repo_root / "functions")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert int(done.stdout.split()[-1]) == 3

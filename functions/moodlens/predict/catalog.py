@@ -52,7 +52,8 @@ def resolve(requested: object, models_dir: Path) -> ModelCard:
 
 T = TypeVar("T")
 _loaded: dict[str, object] = {}
-_lock = threading.Lock()
+# Reentrant: a loader may itself load_once (yolo3's finder loads MTCNN's ONet for its face check).
+_lock = threading.RLock()
 
 
 def load_once(key: str, load: Callable[[], T]) -> T:
