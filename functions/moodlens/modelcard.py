@@ -103,6 +103,20 @@ class LargeFaceRead:
 
 
 @dataclass(frozen=True)
+class FaceReread:
+    """Each face found is read again from a cut of the photo around it: a square of `context` times the face's
+    longer side, scaled so that the face is `face_side` pixels (near the scale of FER2013's faces, which the network
+    reads best) and letterboxed to `side`; the emotion of the face it finds there (IoU >= min_iou) blends into the
+    face's as the second read's does."""
+
+    face_side: int
+    context: float
+    side: int
+    min_confidence: float
+    min_iou: float
+
+
+@dataclass(frozen=True)
 class FaceCheck:
     """MTCNN's last stage (ONet, in the card's mtcnn/ folder) run on each face found: it keeps the faces ONet scores
     at least min_score and moves their boxes to where ONet puts the face. The one-pass network's boxes take in the
@@ -126,11 +140,17 @@ class OnePassInput:
     second_read: SecondRead | None
     large_face_read: LargeFaceRead | None = None
     face_check: FaceCheck | None = None
+    face_reread: FaceReread | None = None
 
     @property
     def read_sides(self) -> tuple[int, ...]:
         """The letterbox side of each read of a photo, the first read's first."""
         return (self.side, *(read.side for read in (self.second_read, self.large_face_read) if read))
+
+    @property
+    def network_sides(self) -> tuple[int, ...]:
+        """Every input side the network runs at: the photo's reads and the faces' rereads."""
+        return self.read_sides + ((self.face_reread.side,) if self.face_reread else ())
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,7 +266,7 @@ def _classifier_input(raw: Mapping[str, Any]) -> ClassifierInput:
 
 def _one_pass_input(raw: Mapping[str, Any]) -> OnePassInput:
     thresholds, second, large = raw["thresholds"], raw.get("second_emotion_read"), raw.get("large_face_read")
-    check = raw.get("face_check")
+    check, reread = raw.get("face_check"), raw.get("face_reread")
     anchors = np.asarray(raw["anchors"], np.float64)
     strides = tuple(int(s) for s in raw["strides"])
     if anchors.ndim != 2 or anchors.shape[1] != 2 or len(anchors) % len(strides):
@@ -266,7 +286,21 @@ def _one_pass_input(raw: Mapping[str, Any]) -> OnePassInput:
         face_check=FaceCheck(float(check["box_shrink"]), int(check["passes"]), float(check["min_score"]))
         if check
         else None,
+        face_reread=_face_reread(reread, strides) if reread else None,
     )
+
+
+def _face_reread(raw: Mapping[str, Any], strides: tuple[int, ...]) -> FaceReread:
+    reread = FaceReread(
+        int(raw["face_side"]),
+        float(raw["context"]),
+        int(raw["side"]),
+        float(raw["min_confidence"]),
+        float(raw["min_iou"]),
+    )
+    if reread.side % max(strides) or reread.side < reread.face_side * reread.context:
+        raise CardError(f"face_reread side {reread.side}: must hold the cut and be a multiple of the largest stride")
+    return reread
 
 
 def read_card(path: Path) -> ModelCard:

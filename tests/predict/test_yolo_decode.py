@@ -118,6 +118,17 @@ def test_a_second_read_blends_into_the_face_it_overlaps_and_leaves_the_others():
     assert faces[1]["probabilities"] == [0.1, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1]
 
 
+@pytest.mark.parametrize(
+    "box, expected",
+    [
+        ([100, 100, 20, 30], (65, 70, 155, 160)),  # 3 x the longer side (30), around the centre (110, 115)
+        ([5, 180, 30, 20], (0, 145, 65, 200)),  # cut at the photo's left and bottom edges
+    ],
+)
+def test_the_reread_window_is_a_square_around_the_face_cut_to_the_photo(box, expected):
+    assert yolo.reread_window(box, 3.0, height=200, width=300) == expected
+
+
 def test_large_faces_join_only_where_no_sure_or_more_confident_face_covers_them():
     first = [
         {"box": [10, 10, 40, 40], "confidence": 0.9, "probabilities": [1 / 7] * 7},  # sure

@@ -139,6 +139,20 @@ def parse(argv):
         help="check each face found with MTCNN's ONet, which also moves its box, this many times (0: no check); "
         "default: as the card says",
     )
+    e.add_argument(
+        "--face-reread-side",
+        type=int,
+        default=None,
+        help="also read each face found from the photo cut around it, scaled so the face is this many pixels, "
+        "and blend the two (0: no reread); default: as the card says",
+    )
+    e.add_argument(
+        "--val-scene-seed",
+        type=int,
+        default=None,
+        help="draw the val scenes with this seed, to pick serving options on scenes other than the card's "
+        "(default: the card's scenes)",
+    )
     e.add_argument("--scenes-only", action="store_true", help="skip the photos and the timing (and MTCNN's detection)")
     e.add_argument("--no-mtcnn", action="store_true", help="photos with manifest boxes only, no MTCNN timing")
     c = sub.add_parser("calibrate", help="print MTCNN's median box on FER crops (scenes.CROP_TO_FACE)")
