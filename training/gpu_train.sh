@@ -8,7 +8,8 @@
 #   hands back (at most 8). Here, copy the models and cards into functions/models, then convert and measure them as
 #   served: python -m training.convert NAME; python -m training.evaluate NAME --write-card;
 #   python -m training.yolo3 evaluate --tune-threshold --second-emotion-side 512 --large-face-side 256
-#   --face-check-passes 2 --write-card (the shipped reads and face check, which a freshly trained card lacks).
+#   --face-check-passes 2 --face-reread-side 48 --write-card (the shipped reads, face check and reread, which a
+#   freshly trained card lacks).
 # Optional environment: PYTHON (default python3), WORK (scratch, default /tmp/moodlens-gpu), FER_DIR (FER2013 .npz
 # files already unpacked), and for a rehearsal on CPU LIMIT (training faces) and SCENES (yolo3 scenes an epoch):
 # tests/training/test_gpu_script.py runs it so.

@@ -420,7 +420,7 @@ def run(args) -> dict:
         raw = dict(raw, face_check=face_check(args.face_check_passes))
     if args.face_reread_side is not None:
         raw = dict(raw, face_reread=face_reread(args.face_reread_side, raw["strides"]))
-    # The card as evaluated, --second-emotion-side included: the reader runs it and --write-card stores it.
+    # The card as evaluated, the read options included: the reader runs it and --write-card stores it.
     reader = YoloFaceReader(parse_card(raw, card_path))
     size = args.val_scene_size or reader.spec.side
     seed = VAL_SCENE_SEED if args.val_scene_seed is None else args.val_scene_seed
