@@ -204,6 +204,33 @@ def test_the_yardstick_classifier_is_also_scored_on_the_faces_the_detector_found
     assert evaluate.reference_classifier_metrics(read["data"], np.zeros_like(found))["accuracy_on_faces_found"] is None
 
 
+def test_serving_options_are_picked_on_other_val_scenes_than_the_cards():
+    """--val-scene-seed draws other scenes than the card's: each set places every val face once, in another order,
+    at other places and sizes."""
+    from training.data import fer_dir
+    from training.yolo3 import evaluate, scenes
+
+    recipe = scenes.Recipe(size=416)
+    card_scenes = scenes.evaluation_scenes(fer_dir(), evaluate.VAL_SCENE_SEED, recipe, limit=30)
+    other = scenes.evaluation_scenes(fer_dir(), 2027, recipe, limit=30)
+    assert not np.array_equal(card_scenes.images, other.images)
+    assert not any(np.array_equal(a, b) for a, b in zip(card_scenes.boxes, other.boxes))
+
+
+def test_the_face_reread_option_writes_a_card_the_reader_takes(tmp_path):
+    from moodlens.modelcard import parse_card
+    from moodlens.settings import Settings
+    from training.yolo3 import evaluate
+
+    path = Settings().models_dir / "yolo3.json"
+    raw = json.loads(path.read_text())
+    assert evaluate.face_reread(0, raw["strides"]) is None
+    reread = parse_card(
+        dict(raw, face_reread=evaluate.face_reread(40, raw["strides"])), path
+    ).one_pass_input.face_reread
+    assert (reread.face_side, reread.context, reread.side) == (40, 3.0, 128)
+
+
 def test_distilled_scenes_carry_the_target_rows_of_the_very_faces_they_paste():
     from training.data import fer_dir
     from training.yolo3 import model as net
