@@ -51,7 +51,11 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
     ]
     assert "--photo-backgrounds 0.5 --bald-heads 0.3" in card["training"]["command"]
 
-    # A further cycle from the exported detector keeps its anchors and its earlier training record.
+    # A further cycle from the exported detector keeps its anchors, its earlier training record and the reads it is
+    # served with (its int8 calibration letterboxes at the second read's side too).
+    second_read = {"side": 160, "min_confidence": 0.05, "min_iou": 0.5, "rule": "as shipped"}
+    served = json.loads((tmp_path / "out" / "yolo3.json").read_text()) | {"second_emotion_read": second_read}
+    (tmp_path / "out" / "yolo3.json").write_text(json.dumps(served))
     again = cli.parse(
         shlex.split(
             f"train --epochs 1 --scenes 16 --val-scenes 4 --size 128 --batch 8 --init-from "
@@ -61,6 +65,7 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
     )
     continued = train.train(again)
     assert continued["anchors"] == card["anchors"]
+    assert continued["second_emotion_read"] == second_read and "face_reread" not in continued
     assert continued["training"]["continued_from"]["epochs"] == 2
     assert continued["training"]["total_wall_time_s"] > card["training"]["wall_time_s"]
     assert f"--init-from {weights}" in continued["training"]["command"]

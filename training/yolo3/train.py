@@ -214,6 +214,7 @@ def train(args) -> dict:
             anchors = np.asarray(init_card["anchors"], np.float32)
             model = keras.saving.load_model(args.init_from, compile=False)
             state["continued_from"] = init_card["training"]
+            state["serving_reads"] = {key: init_card[key] for key in SERVING_READS if init_card.get(key)}
         else:
             anchors = net.fit_anchors(np.concatenate(data.boxes)[:, 2:4], seed=args.seed)
             model = net.build(args.width)
@@ -289,12 +290,18 @@ def train(args) -> dict:
         state.get("backbone"),
         state.get("continued_from"),
     )
+    # A further cycle is served as the one it continues: its int8 calibration then sees every side the reads use.
+    card.update(state.get("serving_reads", {}))
     card_path = out_dir / f"{CARD_NAME}.json"
     write_card(card_path, card)
     # Serving runs the LiteRT file: convert now, so the model is servable as soon as it is trained.
     card = convert_after_training(card_path)
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) and {card_path}", flush=True)
     return card
+
+
+# The card's test-time reads (set and measured by python -m training.yolo3 evaluate), carried into a further cycle.
+SERVING_READS = ("second_emotion_read", "large_face_read", "face_check", "face_reread")
 
 
 def emotion_targets(args) -> np.ndarray | None:
