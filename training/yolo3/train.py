@@ -24,6 +24,8 @@ from training.yolo3 import scenes
 CARD_NAME = "yolo3"
 # Epoch e of --redraw-scenes draws its scenes from seed + e * SCENE_SEED_STEP: never the val scenes' seed + 1.
 SCENE_SEED_STEP = 7919
+# The card's test-time reads (set and measured by python -m training.yolo3 evaluate), carried into a further cycle.
+SERVING_READS = ("second_emotion_read", "large_face_read", "face_check", "face_reread")
 
 
 class SceneBatches(keras.utils.PyDataset):
@@ -298,10 +300,6 @@ def train(args) -> dict:
     card = convert_after_training(card_path)
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) and {card_path}", flush=True)
     return card
-
-
-# The card's test-time reads (set and measured by python -m training.yolo3 evaluate), carried into a further cycle.
-SERVING_READS = ("second_emotion_read", "large_face_read", "face_check", "face_reread")
 
 
 def emotion_targets(args) -> np.ndarray | None:
