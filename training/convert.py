@@ -103,13 +103,14 @@ def _tflite(network, input_spec, path: Path, precision: str = FLOAT32, calibrati
 
 def _one_pass_calibration(card: ModelCard, count: int = CALIBRATION_SCENES, seed: int = 7):
     """Inputs as the reader feeds them: synthetic scenes of FER2013 training faces (half on face-free photographs),
-    cut to random aspect ratios and letterboxed at each side the reader reads."""
+    cut to random aspect ratios and letterboxed at each side the reader's network runs at (the photo's reads and the
+    faces' rereads), in turn."""
     from moodlens.predict.yolo import letterbox
     from training.yolo3 import scenes
 
     spec = card.one_pass_input
     assert spec is not None
-    sides = [spec.side] + ([spec.second_read.side] if spec.second_read else [])
+    sides = spec.network_sides
     made = scenes.generate(fer_dir(), count, seed, scenes.Recipe(size=spec.side, photo_fraction=0.5), split="train")
     rng = np.random.default_rng(seed)
 

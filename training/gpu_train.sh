@@ -7,8 +7,8 @@
 #   OUTPUT_DIR gets the three .keras files and their cards, and logs.tar.gz: seven files, which is what the device
 #   hands back (at most 8). Here, copy the models and cards into functions/models, then convert and measure them as
 #   served: python -m training.convert NAME; python -m training.evaluate NAME --write-card;
-#   python -m training.yolo3 evaluate --tune-threshold --second-emotion-side 512 --large-face-side 256
-#   --face-check-passes 2 --face-reread-side 48 --write-card (the shipped reads, face check and reread, which a
+#   python -m training.yolo3 evaluate --tune-threshold --second-emotion-side 0 --large-face-side 256
+#   --face-check-passes 2 --face-reread-sides 40 48 56 --write-card (the shipped reads, face check and reread, which a
 #   freshly trained card lacks).
 # Optional environment: PYTHON (default python3), WORK (scratch, default /tmp/moodlens-gpu), FER_DIR (FER2013 .npz
 # files already unpacked), and for a rehearsal on CPU LIMIT (training faces) and SCENES (yolo3 scenes an epoch):

@@ -104,16 +104,22 @@ class LargeFaceRead:
 
 @dataclass(frozen=True)
 class FaceReread:
-    """Each face found is read again from a cut of the photo around it: a square of `context` times the face's
-    longer side, scaled so that the face is `face_side` pixels (near the scale of FER2013's faces, which the network
-    reads best) and letterboxed to `side`; the emotion of the face it finds there (IoU >= min_iou) blends into the
-    face's as the second read's does."""
+    """Each face found is read again from cuts of the photo around it, one per view: a square of `context` times the
+    face's longer side, scaled so that the face is face_sides[i] pixels (near the scale of FER2013's faces, which the
+    network reads best; several scales read better together than any one alone) and letterboxed to sides[i]. The
+    emotions of the faces the views find there (IoU >= min_iou) and the face's own blend by geometric mean, each
+    weighing the same."""
 
-    face_side: int
+    face_sides: tuple[int, ...]
     context: float
-    side: int
+    sides: tuple[int, ...]
     min_confidence: float
     min_iou: float
+
+    @property
+    def views(self) -> tuple[tuple[int, int], ...]:
+        """(face side, letterbox side) of each view."""
+        return tuple(zip(self.face_sides, self.sides))
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,7 @@ class OnePassInput:
     @property
     def network_sides(self) -> tuple[int, ...]:
         """Every input side the network runs at: the photo's reads and the faces' rereads."""
-        return self.read_sides + ((self.face_reread.side,) if self.face_reread else ())
+        return self.read_sides + (self.face_reread.sides if self.face_reread else ())
 
 
 @dataclass(frozen=True, eq=False)
@@ -292,14 +298,17 @@ def _one_pass_input(raw: Mapping[str, Any]) -> OnePassInput:
 
 def _face_reread(raw: Mapping[str, Any], strides: tuple[int, ...]) -> FaceReread:
     reread = FaceReread(
-        int(raw["face_side"]),
+        tuple(int(side) for side in raw["face_sides"]),
         float(raw["context"]),
-        int(raw["side"]),
+        tuple(int(side) for side in raw["sides"]),
         float(raw["min_confidence"]),
         float(raw["min_iou"]),
     )
-    if reread.side % max(strides) or reread.side < reread.face_side * reread.context:
-        raise CardError(f"face_reread side {reread.side}: must hold the cut and be a multiple of the largest stride")
+    if not reread.face_sides or len(reread.face_sides) != len(reread.sides):
+        raise CardError("face_reread: one letterbox side for each face side")
+    for face_side, side in reread.views:
+        if side % max(strides) or side < face_side * reread.context:
+            raise CardError(f"face_reread side {side}: must hold the cut and be a multiple of the largest stride")
     return reread
 
 

@@ -118,6 +118,12 @@ def test_a_second_read_blends_into_the_face_it_overlaps_and_leaves_the_others():
     assert faces[1]["probabilities"] == [0.1, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1]
 
 
+def test_the_geometric_mean_of_three_reads_is_the_cube_root_of_their_product_renormalised():
+    reads = [[0.5, 0.25, 0.25], [0.125, 0.5, 0.375], [0.5, 0.25, 0.25]]
+    expected = np.cbrt([0.5 * 0.125 * 0.5, 0.25 * 0.5 * 0.25, 0.25 * 0.375 * 0.25])
+    np.testing.assert_allclose(yolo.geometric_mean(reads), expected / expected.sum(), atol=1e-9)
+
+
 @pytest.mark.parametrize(
     "box, expected",
     [

@@ -70,7 +70,7 @@ def test_a_second_emotion_read_keeps_the_boxes_and_changes_only_probabilities(ph
 
 def test_the_face_reread_blends_a_read_into_most_faces_and_keeps_the_boxes(photos_dir, manifest):
     """Each face of a group photo is read again from the photo cut around it (the card's face_reread): the reread
-    finds most faces in their cuts (6 of 7 with the sixth cycle), so their probabilities change; a face it does not
+    finds most faces in their cuts in at least one of its views, so their probabilities change; a face it does not
     find keeps its own. No box or confidence moves."""
     shipped = read_card(CARD)
     assert shipped.one_pass_input is not None and shipped.one_pass_input.face_reread is not None

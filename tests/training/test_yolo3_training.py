@@ -229,11 +229,11 @@ def test_the_face_reread_option_writes_a_card_the_reader_takes(tmp_path):
 
     path = Settings().models_dir / "yolo3.json"
     raw = json.loads(path.read_text())
-    assert evaluate.face_reread(0, raw["strides"]) is None
+    assert evaluate.face_reread([0], raw["strides"]) is None
     reread = parse_card(
-        dict(raw, face_reread=evaluate.face_reread(40, raw["strides"])), path
+        dict(raw, face_reread=evaluate.face_reread([40, 56], raw["strides"])), path
     ).one_pass_input.face_reread
-    assert (reread.face_side, reread.context, reread.side) == (40, 3.0, 128)
+    assert (reread.face_sides, reread.context, reread.sides) == ((40, 56), 3.0, (128, 192))
 
 
 def test_distilled_scenes_carry_the_target_rows_of_the_very_faces_they_paste():

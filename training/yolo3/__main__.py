@@ -140,11 +140,13 @@ def parse(argv):
         "default: as the card says",
     )
     e.add_argument(
-        "--face-reread-side",
+        "--face-reread-sides",
         type=int,
+        nargs="+",
         default=None,
-        help="also read each face found from the photo cut around it, scaled so the face is this many pixels, "
-        "and blend the two (0: no reread); default: as the card says",
+        help="also read each face found from the photo cut around it, once for each of these face sides in "
+        "pixels (the cut scaled so the face is that side), and blend those reads into its own (0: no reread); "
+        "default: as the card says",
     )
     e.add_argument(
         "--val-scene-seed",

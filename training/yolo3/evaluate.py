@@ -377,21 +377,23 @@ FACE_CHECK_SHRINK = 1.17
 REREAD_CONTEXT = 3.0
 
 
-def face_reread(face_side: int, strides: list[int]) -> dict | None:
-    """The card's face_reread at this face side in pixels (0: none); its letterbox side holds the cut, rounded up to
-    the network's largest stride."""
-    if not face_side:
+def face_reread(face_sides: list[int], strides: list[int]) -> dict | None:
+    """The card's face_reread with one view at each face side in pixels (none, or [0]: no reread); each view's
+    letterbox side holds its cut, rounded up to the network's largest stride."""
+    face_sides = [side for side in face_sides if side]
+    if not face_sides:
         return None
     stride = max(strides)
     return {
-        "face_side": face_side,
+        "face_sides": face_sides,
         "context": REREAD_CONTEXT,
-        "side": int(np.ceil(face_side * REREAD_CONTEXT / stride) * stride),
+        "sides": [int(np.ceil(side * REREAD_CONTEXT / stride) * stride) for side in face_sides],
         "min_confidence": FLOOR_CONFIDENCE,
         "min_iou": 0.4,
         "rule": "each face found is read again from a square of context times its longer side around it, cut from "
-        "the photo and scaled so that the face is face_side pixels, letterboxed to side; the emotion probabilities "
-        "of the face found there that overlaps it most (IoU >= min_iou) blend into its own by geometric mean",
+        "the photo and scaled so that the face is face_sides[i] pixels, letterboxed to sides[i]; the face's emotion "
+        "probabilities become the geometric mean of its own and those of the face found in each cut that overlaps "
+        "it most (IoU >= min_iou), each weighing the same",
     }
 
 
@@ -418,8 +420,8 @@ def run(args) -> dict:
         raw = dict(raw, large_face_read=large_face_read(args.large_face_side))
     if args.face_check_passes is not None:
         raw = dict(raw, face_check=face_check(args.face_check_passes))
-    if args.face_reread_side is not None:
-        raw = dict(raw, face_reread=face_reread(args.face_reread_side, raw["strides"]))
+    if args.face_reread_sides is not None:
+        raw = dict(raw, face_reread=face_reread(args.face_reread_sides, raw["strides"]))
     # The card as evaluated, the read options included: the reader runs it and --write-card stores it.
     reader = YoloFaceReader(parse_card(raw, card_path))
     size = args.val_scene_size or reader.spec.side

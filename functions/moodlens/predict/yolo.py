@@ -48,25 +48,30 @@ def decode(
     return np.concatenate(boxes), np.concatenate(scores), np.concatenate(logits)
 
 
-def blend_emotions(faces: list[dict], other_read: list[dict], min_iou: float) -> None:
-    """Each face's probabilities become the renormalised geometric mean of its own and those of the
-    face from another read of the photo that overlaps it most (by at least min_iou); faces without
-    such a partner keep theirs. The geometric mean of softmaxes is the softmax of the mean logits,
-    so the card's temperature keeps its meaning."""
+def partner(face: dict, other_read: list[dict], min_iou: float) -> dict | None:
+    """The face of another read of the photo that overlaps `face` most, if by at least min_iou."""
     if not other_read:
-        return
-    others = np.array([f["box"] for f in other_read], np.float64)
+        return None
+    overlap = iou(np.asarray(face["box"], np.float64), np.array([f["box"] for f in other_read], np.float64))
+    best = int(np.argmax(overlap))
+    return other_read[best] if overlap[best] >= min_iou else None
+
+
+def geometric_mean(probabilities: list[list[float]]) -> list[float]:
+    """The renormalised geometric mean of probability vectors. The geometric mean of softmaxes is the softmax of
+    the mean logits, so the card's temperature keeps its meaning."""
+    log_mean = np.mean([np.log(np.clip(p, 1e-12, None)) for p in probabilities], axis=0)
+    blended = np.exp(log_mean - log_mean.max())
+    return [float(p) for p in blended / blended.sum()]
+
+
+def blend_emotions(faces: list[dict], other_read: list[dict], min_iou: float) -> None:
+    """Each face's probabilities become the geometric mean of its own and those of its partner in another read of
+    the photo; faces without a partner keep theirs."""
     for face in faces:
-        overlap = iou(np.asarray(face["box"], np.float64), others)
-        best = int(np.argmax(overlap))
-        if overlap[best] < min_iou:
-            continue
-        log_mean = 0.5 * (
-            np.log(np.clip(face["probabilities"], 1e-12, None))
-            + np.log(np.clip(other_read[best]["probabilities"], 1e-12, None))
-        )
-        blended = np.exp(log_mean - log_mean.max())
-        face["probabilities"] = [float(p) for p in blended / blended.sum()]
+        other = partner(face, other_read, min_iou)
+        if other:
+            face["probabilities"] = geometric_mean([face["probabilities"], other["probabilities"]])
 
 
 # A face from the large-face read overlapping a face the first read is sure of (or a more confident one) by this
@@ -234,19 +239,25 @@ class YoloFaceReader:
         return faces
 
     def reread(self, gray: np.ndarray, face: dict, reread: FaceReread) -> None:
-        """Blends into the face's emotions those of a read of the photo cut around it, at the scale the card's
-        face_reread gives it (the faces the first read finds range from 8 pixels to the whole photo, and the
-        network reads a face best near FER2013's scale)."""
+        """The face's emotions become the geometric mean of its own and those its partners read in the photo cut
+        around it, all weighing the same, at each scale the card's face_reread gives it (the faces the first read
+        finds range from 8 pixels to the whole photo, and the network reads a face best near FER2013's scale)."""
         x0, y0, x1, y1 = reread_window(face["box"], reread.context, *gray.shape)
         window = gray[y0:y1, x0:x1]
-        longer_side = min(reread.side, max(1, round(max(window.shape) * reread.face_side / max(face["box"][2:]))))
-        pixels, scale = letterbox(window, reread.side, self.spec.pad_value, longer_side)
-        heads = [h[0] for h in self.heads(pixels[None])]
         height, width = window.shape
-        found = self.faces_from_heads(heads, scale, height, width, reread.min_confidence)
-        for other in found:
-            other["box"] = [other["box"][0] + x0, other["box"][1] + y0, *other["box"][2:]]
-        blend_emotions([face], found, reread.min_iou)
+        views = []
+        for face_side, side in reread.views:
+            longer_side = min(side, max(1, round(max(window.shape) * face_side / max(face["box"][2:]))))
+            pixels, scale = letterbox(window, side, self.spec.pad_value, longer_side)
+            heads = [h[0] for h in self.heads(pixels[None])]
+            found = self.faces_from_heads(heads, scale, height, width, reread.min_confidence)
+            for other in found:
+                other["box"] = [other["box"][0] + x0, other["box"][1] + y0, *other["box"][2:]]
+            view = partner(face, found, reread.min_iou)
+            if view:
+                views.append(view["probabilities"])
+        if views:
+            face["probabilities"] = geometric_mean([face["probabilities"], *views])
 
     def read(self, image_rgb: np.ndarray) -> list[dict]:
         """Faces in an RGB uint8 (H, W, 3) photo: box [x, y, w, h] in its pixels, confidence, and the
