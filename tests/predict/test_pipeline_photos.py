@@ -59,7 +59,7 @@ def test_manifest_boxes_are_found(predictions):
     assert len(hits) >= 20 and sum(hits) / len(hits) >= 0.9, f"{sum(hits)}/{len(hits)} boxes found"
 
 
-@pytest.mark.parametrize("model", ["inception-resnet", "mobilenetv2"])
+@pytest.mark.parametrize("model", ["inception-resnet", "mobilenetv2", "yolo3"])
 def test_smiling_faces_read_happy(photos_dir, model):
     """Pooled over the photos the manifest says smile ("smile", "smiles", "several smiles"): at least 70 % of
     their faces read happy. Pooled, because the manifest does not say which face of a group smiles."""
