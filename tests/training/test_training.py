@@ -356,13 +356,15 @@ def test_recipe_skips_only_finished_cycles(tmp_path):
     assert not recipe.finished(tmp_path / "never_started")
 
 
-def test_yolo3_calibration_scenes_come_at_every_network_side_and_follow_their_seed():
+def test_yolo3_calibration_scenes_alternate_the_first_read_side_and_the_enlarged_side_and_follow_their_seed():
     card = read_card(MODELS_DIR / "yolo3.json")
     spec = card.one_pass_input
     assert spec is not None
-    first = [sample[0] for sample in convert._one_pass_calibration(card, count=len(spec.network_sides), seed=7)()]
-    again = [sample[0] for sample in convert._one_pass_calibration(card, count=len(spec.network_sides), seed=7)()]
-    other = [sample[0] for sample in convert._one_pass_calibration(card, count=len(spec.network_sides), seed=8)()]
-    assert [x.shape[1] for x in first] == list(spec.network_sides)
+
+    def scenes(seed: int) -> list[np.ndarray]:
+        return [sample[0] for sample in convert._one_pass_calibration(card, count=4, seed=seed)()]
+
+    first, again, other = scenes(7), scenes(7), scenes(8)
+    assert [x.shape[1] for x in first] == [spec.side, 512, spec.side, 512]
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     assert not any(np.array_equal(a, b) for a, b in zip(first, other))
