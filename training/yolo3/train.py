@@ -292,7 +292,7 @@ def train(args) -> dict:
         state.get("backbone"),
         state.get("continued_from"),
     )
-    # A further cycle is served as the one it continues: its int8 calibration then sees every side the reads use.
+    # A further cycle is served as the one it continues, with the same test-time reads on its card.
     card.update(state.get("serving_reads", {}))
     card_path = out_dir / f"{CARD_NAME}.json"
     write_card(card_path, card)
