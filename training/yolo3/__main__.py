@@ -44,6 +44,14 @@ def parse(argv):
         default=0.0,
         help="fraction of drawn people with a bald or shaved head (skin from crown to neck)",
     )
+    t.add_argument(
+        "--reread-faces",
+        type=float,
+        default=0.0,
+        help="fraction of faces drawn at the sides the served face reread scales faces to (--reread-sides) "
+        "(pasted crop sides in scene pixels) instead of log-uniformly between the smallest and largest",
+    )
+    t.add_argument("--reread-sides", type=float, nargs=2, default=[32.0, 60.0], metavar=("LOW", "HIGH"))
     t.add_argument("--batch", type=int, default=32)
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--width", type=float, default=1.0, help="channel multiplier of the network")

@@ -44,6 +44,10 @@ class Recipe:
     # People drawn with a bald or shaved head (skin from crown to neck) instead of hair; 0, as in the
     # evaluation scenes, draws every person as before.
     bald_fraction: float = 0.0
+    # Faces drawn at the sides the served face reread scales every face to (FaceReread.face_sides), so that
+    # the emotion head learns most where most of a face's reads happen; 0 draws every side log-uniformly.
+    reread_fraction: float = 0.0
+    reread_sides: tuple[float, float] = (32.0, 60.0)
 
     @property
     def largest_face(self) -> float:
@@ -365,7 +369,10 @@ def make_scene(
     people = rng.random() < recipe.people_fraction
     for fid in face_ids:
         for _ in range(12):
-            side = float(np.exp(rng.uniform(np.log(recipe.min_face), upper)))
+            if recipe.reread_fraction and rng.random() < recipe.reread_fraction:
+                side = float(rng.uniform(*recipe.reread_sides))
+            else:
+                side = float(np.exp(rng.uniform(np.log(recipe.min_face), upper)))
             w = int(round(side * rng.uniform(0.9, 1.1)))
             h = int(round(side * rng.uniform(0.95, 1.15)))
             x = int(rng.integers(-w // 6, size - w + w // 6 + 1))

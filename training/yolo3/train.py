@@ -190,7 +190,12 @@ def train(args) -> dict:
         state = {"args": {k: v for k, v in vars(args).items() if k != "func"}}
 
     recipe = scenes.Recipe(
-        size=args.size, max_face=args.max_face, photo_fraction=args.photo_backgrounds, bald_fraction=args.bald_heads
+        size=args.size,
+        max_face=args.max_face,
+        photo_fraction=args.photo_backgrounds,
+        bald_fraction=args.bald_heads,
+        reread_fraction=args.reread_faces,
+        reread_sides=tuple(args.reread_sides),
     )
     t0 = time.time()
     targets = emotion_targets(args)
@@ -375,6 +380,11 @@ def make_card(
                 "scenes": args.scenes,
                 "scene_size": args.size,
                 "face_sides_px": [recipe.min_face, recipe.largest_face],
+                **(
+                    {"reread_faces": {"fraction": recipe.reread_fraction, "sides_px": list(recipe.reread_sides)}}
+                    if recipe.reread_fraction
+                    else {}
+                ),
                 "seed": args.seed,
                 "class_sampling": "frequency ** 0.7 (mild rebalancing, helps disgust)",
                 "label_smoothing": net.LABEL_SMOOTHING,
@@ -435,4 +445,7 @@ def state_args(args) -> dict:
     chosen = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     if args.teacher:
         chosen["teacher_weight"] = args.teacher_weight
+    if args.reread_faces:
+        chosen["reread_faces"] = args.reread_faces
+        chosen["reread_sides"] = " ".join(f"{side:g}" for side in args.reread_sides)
     return {**chosen, "redraw_scenes": ""} if args.redraw_scenes else chosen
