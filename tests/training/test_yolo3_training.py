@@ -296,3 +296,28 @@ def test_a_teacher_blends_into_each_training_faces_emotion_target_and_is_recorde
     assert "--teacher inception-resnet" in " ".join(f"--{k} {v}" for k, v in train.state_args(args).items())
     assert train.state_args(args)["teacher_weight"] == 0.4
     assert train.emotion_targets(cli.parse(["train", "--fer-dir", str(fer_dir())])) is None
+
+
+def test_reread_faces_are_pasted_at_the_reread_sides_and_recorded():
+    from training.yolo3 import __main__ as cli
+    from training.yolo3 import scenes, train
+
+    faces = np.full((8, 48, 48), 120, np.uint8)
+    labels = np.arange(8) % len(EMOTIONS)
+
+    def pasted_sides(reread_fraction):
+        recipe = scenes.Recipe(size=224, max_face=190, empty_fraction=0.0, reread_fraction=reread_fraction)
+        sides = []
+        for seed in range(30):
+            _, boxes, _ = scenes.make_scene(np.random.default_rng(seed), faces, labels, recipe, np.arange(3))
+            sides.extend(scenes.pasted_extents(boxes)[:, 3])
+        return np.array(sides)
+
+    everywhere, at_reread = pasted_sides(0.0), pasted_sides(1.0)
+    # Heights are drawn 0.95-1.15 times the side, and a face cut by the canvas edge is shorter.
+    assert np.mean((at_reread >= 0.95 * 32) & (at_reread <= 1.15 * 60 + 1)) > 0.9
+    assert np.mean((everywhere >= 0.95 * 32) & (everywhere <= 1.15 * 60 + 1)) < 0.6
+
+    args = cli.parse(["train", "--reread-faces", "0.5", "--reread-sides", "30", "56"])
+    assert train.state_args(args)["reread_faces"] == 0.5 and train.state_args(args)["reread_sides"] == "30 56"
+    assert "reread_faces" not in train.state_args(cli.parse(["train"]))
