@@ -222,6 +222,27 @@ def test_serving_options_are_picked_on_other_val_scenes_than_the_cards():
     assert not any(np.array_equal(a, b) for a, b in zip(card_scenes.boxes, other.boxes))
 
 
+def test_further_scene_draws_are_each_read_as_the_first_and_averaged():
+    from moodlens.settings import Settings
+    from training.data import fer_dir
+    from training.yolo3 import evaluate
+
+    reader = yolo.YoloFaceReader(read_card(Settings().models_dir / "yolo3.json"))
+    side, threshold = reader.spec.side, reader.spec.confidence
+
+    def accuracy(seed):
+        read = evaluate.scene_metrics(reader, fer_dir(), side, limit=40, seed=seed)
+        return evaluate.emotion_metrics(read["found"], read["data"], threshold)
+
+    first = accuracy(evaluate.VAL_SCENE_SEED)
+    draws = evaluate.scene_draws(reader, fer_dir(), side, 40, evaluate.VAL_SCENE_SEED, first, threshold, 2)
+    third = accuracy(evaluate.VAL_SCENE_SEED + 2)
+    assert draws["seeds"] == [2026, 2027, 2028]
+    assert draws["accuracy"][0] == round(first["accuracy"], 4) and draws["accuracy"][2] == round(third["accuracy"], 4)
+    assert draws["matched_faces"][2] == third["matched_faces"]
+    assert draws["mean"] == pytest.approx(sum(draws["accuracy"]) / 3, abs=1e-4)
+
+
 def test_the_face_reread_option_writes_a_card_the_reader_takes(tmp_path):
     from moodlens.modelcard import parse_card
     from moodlens.settings import Settings

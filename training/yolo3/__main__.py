@@ -163,6 +163,13 @@ def parse(argv):
         help="draw the val scenes with this seed, to pick serving options on scenes other than the card's "
         "(default: the card's scenes)",
     )
+    e.add_argument(
+        "--more-scene-draws",
+        type=int,
+        default=0,
+        help="also read this many further draws of the val scenes (the seeds after the first draw's) and report "
+        "the emotion accuracy of each and their mean",
+    )
     e.add_argument("--scenes-only", action="store_true", help="skip the photos and the timing (and MTCNN's detection)")
     e.add_argument("--no-mtcnn", action="store_true", help="photos with manifest boxes only, no MTCNN timing")
     c = sub.add_parser("calibrate", help="print MTCNN's median box on FER crops (scenes.CROP_TO_FACE)")
