@@ -519,7 +519,7 @@ def scene_draws(
     more: int,
 ) -> dict:
     """The emotion accuracy on `more` further draws of the val scenes (seeds after `seed`) beside the first draw's:
-    one draw moves a model's figure by about a point, less than most choices between two models."""
+    one draw moves a model's figure by about a point either way, more than most choices between two models differ."""
     rows = [(seed, first)]
     for other in range(seed + 1, seed + 1 + more):
         read = scene_metrics(reader, fer_dir, size, limit, other)

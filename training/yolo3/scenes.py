@@ -44,8 +44,9 @@ class Recipe:
     # People drawn with a bald or shaved head (skin from crown to neck) instead of hair; 0, as in the
     # evaluation scenes, draws every person as before.
     bald_fraction: float = 0.0
-    # Faces drawn at the sides the served face reread scales every face to (FaceReread.face_sides), so that
-    # the emotion head learns most where most of a face's reads happen; 0 draws every side log-uniformly.
+    # Faces drawn near the side the served face reread scales every face to (FaceReread.face_sides, 40-56 px
+    # face boxes; these are pasted crop sides, the box about 0.8 x 1.05 of one), so that the emotion head learns
+    # most where three of a face's four reads happen; 0 draws every side log-uniformly.
     reread_fraction: float = 0.0
     reread_sides: tuple[float, float] = (32.0, 60.0)
 
