@@ -149,7 +149,9 @@ def test_an_example_photo_runs_like_a_chosen_one(new_page, example, key, screens
 GROUP_PHOTO = "dlib_bald_guys.jpg"  # 24 faces in rows
 SMALL_FACES_PHOTO = "dlib_2007_007763.jpg"  # 7 faces of 27-39 px (MTCNN's boxes); at 70 %, four are under 24 px
 PORTRAIT_PHOTO = "deepface_img17.jpg"  # one sharp face of about 200 px
-CLOSE_UP_PHOTO = "deepface_img24.jpg"  # cut to its face (1.2 times MTCNN's box), which fills the frame: yolo3 misses it
+# Cut inside its face (0.76 times MTCNN's box), which then overfills the frame: yolo3 misses it (cut 0.68-0.84 times
+# the box, measured through the API; at 0.9 and some larger cuts the eighth cycle finds it), MTCNN does not.
+CLOSE_UP_PHOTO = "deepface_img24.jpg"
 
 
 OUTSIDE_THE_PHOTO = """boxes => {
@@ -288,7 +290,7 @@ def test_a_failed_model_list_keeps_a_way_back(new_page):
 def test_no_face_advice_fits_the_model_and_offers_the_best_one(new_page, site, photos_dir, tmp_path):
     source = photos_dir / CLOSE_UP_PHOTO
     x, y, width, height = predict(site, source, "inception-resnet")["faces"][0]["box"]
-    half = 0.6 * max(width, height)
+    half = 0.38 * max(width, height)
     centre_x, centre_y = x + width / 2, y + height / 2
     close_up = (
         Image.open(source)
