@@ -370,6 +370,7 @@ def make_scene(
     people = rng.random() < recipe.people_fraction
     for fid in face_ids:
         for _ in range(12):
+            # Without reread faces no extra number is drawn, so the val scenes (and every recipe before) stay the same.
             if recipe.reread_fraction and rng.random() < recipe.reread_fraction:
                 side = float(rng.uniform(*recipe.reread_sides))
             else:
