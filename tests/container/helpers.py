@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.support import images
+from tests.support.http_refusals import PAST_GUNICORNS_LIMITS, PAST_NGINXS_LIMITS, check_refusal, check_security_headers
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "container"
@@ -94,6 +95,13 @@ class Api:
         assert 'src="build/camera.js"' in camera or "build/camera.js" in camera
         script = self.call("GET", "build/camera.js")
         assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
+
+    def check_refusals(self) -> None:
+        """What nginx refuses, and gunicorn behind it, is JSON the spec lists; a proxied answer carries the security
+        headers once, not nginx's and the app's copies."""
+        for headers, path, status, code in PAST_NGINXS_LIMITS + PAST_GUNICORNS_LIMITS:
+            check_refusal(requests.get(self.base_url + path, headers=headers, timeout=30), status, code)
+        check_security_headers(self.call("GET", "models_api"))
 
     def upload(self, photos_dir, token, model="mobilenetv2") -> str:
         photo = images.b64((photos_dir / images.FACES_PHOTO).read_bytes())

@@ -55,6 +55,7 @@ def test_local_mode_round_trip(running, photos_dir, tmp_path):
     print(f"healthy {seconds} s after run")
 
     api.check_pages()
+    api.check_refusals()
     api.check_models(photos_dir)
 
     credentials = {"email": f"u{secrets.token_hex(4)}@example.com", "password": "correct horse battery"}
