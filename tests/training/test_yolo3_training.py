@@ -1,4 +1,4 @@
-"""yolo3's training commands: a smoke run (train, resume, export, continue), the backbone pretraining, and the
+"""yolo3's training commands: a smoke run (train, resume, export, continue, average), the backbone pretraining, and the
 synthetic scenes they draw."""
 
 import json
@@ -69,6 +69,22 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
     assert continued["training"]["continued_from"]["epochs"] == 2
     assert continued["training"]["total_wall_time_s"] > card["training"]["wall_time_s"]
     assert f"--init-from {weights}" in continued["training"]["command"]
+
+    # The two cycles averaged: every weight the mean of theirs, a file serving reads, a card recording both cycles.
+    from training.yolo3 import average
+
+    later = tmp_path / "again" / "yolo3.keras"
+    mean = average.run(cli.parse(["average", str(weights), str(later), "--out", str(tmp_path / "mean")]))
+    cycles = [keras.saving.load_model(path, compile=False).get_weights() for path in (weights, later)]
+    averaged = keras.saving.load_model(tmp_path / "mean" / "yolo3.keras", compile=False).get_weights()
+    assert all(np.allclose(w, (a + b) / 2, atol=1e-6) for w, a, b in zip(averaged, *cycles))
+    assert not np.allclose(averaged[0], cycles[1][0])
+    assert mean["training"]["cycles"] == [card["training"]["command"], continued["training"]["command"]]
+    assert mean["training"]["continued_from"] == continued["training"] and mean["anchors"] == continued["anchors"]
+    assert yolo.YoloFaceReader(read_card(tmp_path / "mean" / "yolo3.json")).heads(np.zeros((1, 128, 128), np.float32))
+    # Given newest first, or cycles that do not continue one another, it refuses.
+    with pytest.raises(SystemExit, match="does not continue it"):
+        average.run(cli.parse(["average", str(later), str(weights), "--out", str(tmp_path / "wrong")]))
 
 
 def test_pretrained_backbone_is_what_the_detector_starts_from(tmp_path):

@@ -1,4 +1,4 @@
-"""python -m training.yolo3 pretrain|train|evaluate|calibrate [options]; see --help of each."""
+"""python -m training.yolo3 pretrain|train|average|evaluate|calibrate [options]; see --help of each."""
 
 import argparse
 import os
@@ -172,6 +172,9 @@ def parse(argv):
     )
     e.add_argument("--scenes-only", action="store_true", help="skip the photos and the timing (and MTCNN's detection)")
     e.add_argument("--no-mtcnn", action="store_true", help="photos with manifest boxes only, no MTCNN timing")
+    a = sub.add_parser("average", help="average the weights of cycles that continue one another (oldest first)")
+    a.add_argument("cycles", nargs="+", help="each cycle's .keras file, its card beside it")
+    a.add_argument("--out", required=True, help="folder for the averaged yolo3.keras, its card and LiteRT file")
     c = sub.add_parser("calibrate", help="print MTCNN's median box on FER crops (scenes.CROP_TO_FACE)")
     c.add_argument("--fer-dir", default=str(fer_dir()))
     return parser.parse_args(argv)
@@ -183,6 +186,10 @@ def main(argv=None):
         from training.yolo3 import evaluate
 
         print("CROP_TO_FACE =", tuple(round(float(v), 3) for v in evaluate.calibrate_crop_box(Path(args.fer_dir))))
+    elif args.command == "average":
+        from training.yolo3 import average
+
+        average.run(args)
     elif args.command == "pretrain":
         from training.yolo3 import pretrain
 
