@@ -151,14 +151,16 @@ def test_yolo3_int8_file_finds_the_keras_models_faces_on_the_shared_photos(photo
 
 def test_yolo3_int8_file_keeps_the_keras_models_accuracy_on_val_scenes():
     """The card's runtime_cost is measured on all 3,589 val faces (python -m training.yolo3 evaluate); here a
-    sample of 400, where one face is a quarter point: within 2 points, and the same faces found within 1 point. The
-    face reread is on: over many faces, its different cuts of the same face are as likely to help as to harm."""
+    sample of 1,000, where one face is a tenth of a point: within 2 points, and the same faces found within 1 point.
+    The face reread is on: over many faces, its different cuts of the same face are as likely to help as to harm. (On
+    400 faces the averaged eighth and ninth cycles' int8 file read 2.0 points under its Keras file, on 1,000 0.45,
+    on all 3,589 0.32 over it: a sample of 400 was too small to tell a file's loss from the draw.)"""
     card = yolo3_network_alone(reread=True)
     threshold = card.one_pass_input.confidence
     figures = {}
     readers = {"served": YoloFaceReader(card), "keras": YoloFaceReader(card, network=keras_network(card))}
     for label, reader in readers.items():
-        scenes_read = yolo3_evaluation.scene_metrics(reader, fer_dir(), card.one_pass_input.side, limit=400)
+        scenes_read = yolo3_evaluation.scene_metrics(reader, fer_dir(), card.one_pass_input.side, limit=1000)
         emotions = yolo3_evaluation.emotion_metrics(scenes_read["found"], scenes_read["data"], threshold)
         figures[label] = (emotions["accuracy"], scenes_read["per_threshold"][threshold]["recall"])
     assert figures["served"][0] == pytest.approx(figures["keras"][0], abs=0.02)
