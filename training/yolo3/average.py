@@ -80,8 +80,8 @@ def average(paths: list[Path], out: Path, command: str) -> dict:
         "metrics": {},
         "training": {
             "command": command,
-            "weight_average": f"the mean of every weight (BatchNorm statistics included) of {len(paths)} cycles: the "
-            f"last below and the {len(paths) - 1} it continues most recently",
+            "weight_average": f"every weight (BatchNorm statistics included) the mean of those of the {len(paths)} "
+            "cycles in `cycles`, oldest first; the last one's record is `continued_from`, which holds the others'",
             "cycles": [card["training"]["command"] for card in cards],
             "continued_from": last,
             "total_wall_time_s": last.get("total_wall_time_s"),
