@@ -1,6 +1,8 @@
 """What the container tests share: scripts/container as a subprocess, and the API calls a client makes over HTTP."""
 
+import json
 import os
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -102,6 +104,16 @@ class Api:
         for headers, path, status, code in PAST_NGINXS_LIMITS + PAST_GUNICORNS_LIMITS:
             check_refusal(requests.get(self.base_url + path, headers=headers, timeout=30), status, code)
         check_security_headers(self.call("GET", "models_api"))
+        # A request line nginx cannot parse leaves it no URI, which a refusal page must not need.
+        host, port = self.base_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as connection:
+            connection.sendall(b"GARBAGE\r\n\r\n")
+            reply = b""
+            while chunk := connection.recv(65536):
+                reply += chunk
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400") and b"X-Frame-Options: DENY" in head, head
+        assert json.loads(body) == {"error": "bad request", "code": "bad_request"}
 
     def upload(self, photos_dir, token, model="mobilenetv2") -> str:
         photo = images.b64((photos_dir / images.FACES_PHOTO).read_bytes())
