@@ -26,7 +26,10 @@ def signed_in_on_the_account_page(new_page, site, photos_dir, predictions):
 
 def test_sign_out_revokes_the_token(new_page, site, photos_dir):
     page, _, token = signed_in_on_the_account_page(new_page, site, photos_dir, 0)
-    page.locator("#sign-out").click()
+    # The page forgets the token first and revokes it on the server after: wait for the revocation's answer.
+    with page.expect_response(lambda response: response.url.endswith("/auth_signout_api")) as revoked:
+        page.locator("#sign-out").click()
+    assert revoked.value.status == 200
     expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
     refused = requests.get(f"{site}/history_api", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert refused.status_code == 401
