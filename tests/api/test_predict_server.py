@@ -1,14 +1,13 @@
 """Each predict function through the local server, over real HTTP."""
 
 import json
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
 from tests.support import images
-from tests.support.http_refusals import PAST_GUNICORNS_LIMITS, check_refusal
+from tests.support.http_refusals import PAST_GUNICORNS_LIMITS, check_refusal, raw_exchange
 from tests.support.predict_contract import *  # noqa: F403  (the contract's tests, run here over HTTP)
 from tests.support.predict_contract import PARSE_ERROR, TOO_LARGE, Reply, check_found
 
@@ -60,17 +59,11 @@ def test_oversized_chunked_body(server_url):
 
 def test_a_broken_chunked_body_is_a_parse_error(server_url):
     """A chunk size that is not hexadecimal is the caller's fault: a JSON 400, not a 500."""
-    host, port = server_url.removeprefix("http://").split(":")
     request = (
         b"POST /predict_api HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
     )
-    with socket.create_connection((host, int(port)), timeout=60) as connection:
-        connection.sendall(request)
-        reply = b""
-        while chunk := connection.recv(65536):
-            reply += chunk
-    head, _, body = reply.partition(b"\r\n\r\n")
+    head, body = raw_exchange(server_url, request)
     assert head.startswith(b"HTTP/1.1 400"), head
     assert json.loads(body) == PARSE_ERROR
 

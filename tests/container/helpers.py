@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -11,7 +10,13 @@ import pytest
 import requests
 
 from tests.support import images
-from tests.support.http_refusals import PAST_GUNICORNS_LIMITS, PAST_NGINXS_LIMITS, check_refusal, check_security_headers
+from tests.support.http_refusals import (
+    PAST_GUNICORNS_LIMITS,
+    PAST_NGINXS_LIMITS,
+    check_refusal,
+    check_security_headers,
+    raw_exchange,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "container"
@@ -105,13 +110,7 @@ class Api:
             check_refusal(requests.get(self.base_url + path, headers=headers, timeout=30), status, code)
         check_security_headers(self.call("GET", "models_api"))
         # A request line nginx cannot parse leaves it no URI, which a refusal page must not need.
-        host, port = self.base_url.removeprefix("http://").split(":")
-        with socket.create_connection((host, int(port)), timeout=30) as connection:
-            connection.sendall(b"GARBAGE\r\n\r\n")
-            reply = b""
-            while chunk := connection.recv(65536):
-                reply += chunk
-        head, _, body = reply.partition(b"\r\n\r\n")
+        head, body = raw_exchange(self.base_url, b"GARBAGE\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 400") and b"X-Frame-Options: DENY" in head, head
         assert json.loads(body) == {"error": "bad request", "code": "bad_request"}
 

@@ -3,6 +3,7 @@ reads the request: each refusal must be JSON that the API's description lists fo
 security headers every answer carries, each once."""
 
 import json
+import socket
 
 import requests
 
@@ -34,3 +35,16 @@ def check_refusal(reply: requests.Response, status: int, code: str) -> None:
     for path, operations in SPEC["paths"].items():
         for method, operation in operations.items():
             assert str(status) in operation["responses"], f"{method.upper()} {path} does not list {status}"
+
+
+def raw_exchange(base_url: str, request: bytes) -> tuple[bytes, bytes]:
+    """Sends `request` as bytes (for what an HTTP client library will not send) and returns the answer's head and
+    body, read until the server closes the connection."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as connection:
+        connection.sendall(request)
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return head, body
