@@ -64,10 +64,12 @@ def _json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     """gunicorn answers what it refuses itself (a URL or headers too long, broken framing) with an HTML page; the
     product's every answer is JSON, so the same refusal is written as {"error", "code"}, with the security headers
     every answer carries (functions/moodlens/api/openapi.json lists both)."""
+    # Imported here: only the workers, which load the app, call this; the master reads this file without it.
+    from moodlens.api.http import SECURITY_HEADERS
+
     body = json.dumps({"error": reason.lower(), "code": reason.lower().replace(" ", "_")}).encode()
-    head = (
-        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-        "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
+    head = f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in SECURITY_HEADERS.items()
     )
     util.write_nonblock(sock, head.encode("latin1") + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
 

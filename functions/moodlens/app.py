@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
 from moodlens.api import ENDPOINTS
-from moodlens.api.http import error_body
+from moodlens.api.http import SECURITY_HEADERS, error_body
 from moodlens.settings import Settings, SettingsError, get_settings
 
 # The API's description (OpenAPI 3.0), kept inside functions/ so a deployed folder carries it; JSON rather than YAML
@@ -87,8 +87,7 @@ def page_headers(path: str, auth_emulator: str | None = None) -> dict[str, str]:
     )
     return {
         "Content-Security-Policy": policy,
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
+        **SECURITY_HEADERS,
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "Permissions-Policy": f"camera=({'self' if path == 'camera.html' else ''}), microphone=(), geolocation=()",
     }
@@ -100,8 +99,8 @@ def _openapi_view():
 
     def openapi():
         response = flask.Response(spec, mimetype="application/json")
-        # Like the endpoints' answers: JSON never sniffed into HTML; readable by API tools on other origins.
-        response.headers.update({"X-Content-Type-Options": "nosniff", "Access-Control-Allow-Origin": "*"})
+        # Like the endpoints' answers, and readable by API tools on other origins.
+        response.headers.update({**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*"})
         return response
 
     return openapi

@@ -11,6 +11,10 @@ from moodlens.settings import Settings, SettingsError, get_settings
 
 log = logging.getLogger(__name__)
 
+# Every answer, JSON or page, is never to be sniffed into another type or framed. The endpoints, the pages, the
+# spec and gunicorn's own refusals send these; nginx's config in the image repeats them (it cannot import them).
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
+
 
 class ApiError(Exception):
     """Raised anywhere below a handler to answer `{"error": message, "code": code}` with `status`.
@@ -102,8 +106,7 @@ def http_endpoint(*methods: str) -> Callable[[Handler], Callable[[flask.Request]
                     log.exception("unhandled error in %s", handler.__name__)
                     response = error_body(500, "internal", "internal error")
             response.headers.update(headers)
-            # A JSON answer is never to be sniffed into HTML or framed.
-            response.headers.update({"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"})
+            response.headers.update(SECURITY_HEADERS)
             return response
 
         return endpoint
