@@ -105,6 +105,9 @@ def test_the_app_serves_the_spec(client):
     reply = client.get("/openapi.json")
     assert reply.status_code == 200 and reply.mimetype == "application/json"
     assert reply.get_json() == SPEC
+    # Like every answer: never sniffed or framed, readable by API tools on other origins.
+    assert (reply.headers["X-Content-Type-Options"], reply.headers["X-Frame-Options"]) == ("nosniff", "DENY")
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
