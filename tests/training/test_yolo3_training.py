@@ -291,6 +291,36 @@ def test_the_face_reread_option_writes_a_card_the_reader_takes(tmp_path):
     assert (reread.face_sides, reread.context, reread.sides) == ((40, 56), 3.0, (128, 192))
 
 
+def test_a_given_threshold_is_the_one_read_at_and_written(tmp_path):
+    import shutil
+
+    from moodlens.settings import Settings
+    from training.data import fer_dir
+    from training.yolo3 import __main__ as cli
+    from training.yolo3 import evaluate
+
+    shipped = Settings().models_dir
+    for name in ("yolo3.json", "yolo3.keras", "yolo3.tflite"):
+        shutil.copy(shipped / name, tmp_path / name)
+    (tmp_path / "mtcnn").symlink_to(shipped / "mtcnn")
+    card = tmp_path / "yolo3.json"
+    assert json.loads(card.read_text())["thresholds"]["confidence"] != 0.7
+
+    def evaluated(*options):
+        return evaluate.run(
+            cli.parse(["evaluate", "--card", str(card), "--fer-dir", str(fer_dir()), "--val-limit", "24", *options])
+        )
+
+    summary = evaluated("--scenes-only", "--threshold", "0.7", "--write-card")
+    written = json.loads(card.read_text())
+    assert summary["confidence_threshold"] == written["thresholds"]["confidence"] == 0.7
+    assert written["metrics"]["confidence_threshold_rule"] == "given (--threshold)"
+    with pytest.raises(SystemExit, match="must be one of"):
+        evaluated("--threshold", "0.33")
+    with pytest.raises(SystemExit):
+        evaluated("--threshold", "0.3", "--tune-threshold")
+
+
 def test_distilled_scenes_carry_the_target_rows_of_the_very_faces_they_paste():
     from training.data import fer_dir
     from training.yolo3 import model as net

@@ -120,10 +120,18 @@ def parse(argv):
     e.add_argument("--photos-dir", default=str(shared_data_dir() / "photos"))
     e.add_argument("--val-limit", type=int, default=None, help="use only this many val faces")
     e.add_argument("--val-scene-size", type=int, default=None, help="default: the card's serving long side")
-    e.add_argument(
+    pick = e.add_mutually_exclusive_group()
+    pick.add_argument(
         "--tune-threshold",
         action="store_true",
         help="pick the confidence threshold with the best F1 on the synthetic val scenes",
+    )
+    pick.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="read at this confidence threshold (one of 0.2, 0.25, ... 0.9) instead of the card's: a fresh cycle's "
+        "card holds train's --confidence, so this compares it with the shipped card as served",
     )
     e.add_argument("--write-card", action="store_true", help="store the metrics (and threshold) in the card")
     e.add_argument(

@@ -412,6 +412,8 @@ def face_check(passes: int) -> dict | None:
 
 
 def run(args) -> dict:
+    if args.threshold is not None and args.threshold not in THRESHOLDS:
+        sys.exit(f"evaluate: --threshold must be one of {', '.join(map(str, THRESHOLDS))}")
     card_path = Path(args.card)
     raw = read_card(card_path).raw
     if args.second_emotion_side is not None:
@@ -427,7 +429,12 @@ def run(args) -> dict:
     size = args.val_scene_size or reader.spec.side
     seed = VAL_SCENE_SEED if args.val_scene_seed is None else args.val_scene_seed
     sm = scene_metrics(reader, Path(args.fer_dir), size, args.val_limit, seed)
-    threshold = sm["best_threshold"] if args.tune_threshold else reader.spec.confidence
+    if args.tune_threshold:
+        threshold, rule = sm["best_threshold"], "best F1 on the synthetic val scenes"
+    elif args.threshold is not None:
+        threshold, rule = args.threshold, "given (--threshold)"
+    else:
+        threshold, rule = reader.spec.confidence, "the card's"
     em = emotion_metrics(sm["found"], sm["data"], threshold)
     runtime_cost = quantization_cost(reader, sm, em, threshold, Path(args.fer_dir), size, args.val_limit)
     draws = (
@@ -437,7 +444,7 @@ def run(args) -> dict:
     )
     metrics = {
         "confidence_threshold": threshold,
-        "confidence_threshold_rule": "best F1 on the synthetic val scenes" if args.tune_threshold else "the card's",
+        "confidence_threshold_rule": rule,
         "scenes": {
             "n_scenes": sm["scenes"],
             "n_faces": sm["faces"],
