@@ -1,5 +1,5 @@
-"""yolo3's training commands: a smoke run (train, resume, export, continue, average, grow), the backbone pretraining,
-and the synthetic scenes they draw."""
+"""yolo3's training commands: a smoke run (train, resume, export, continue, average), the backbone pretraining, and the
+synthetic scenes they draw."""
 
 import json
 import shlex
@@ -85,24 +85,6 @@ def test_smoke_training_run_resumes_and_exports_a_loadable_model(tmp_path):
     # Given newest first, or cycles that do not continue one another, it refuses.
     with pytest.raises(SystemExit, match="does not continue it"):
         average.run(cli.parse(["average", str(later), str(weights), "--out", str(tmp_path / "wrong")]))
-
-    # Grown: more weights, the same outputs, a card whose training record continues the trained network's.
-    from training.yolo3 import grow
-
-    grown_card = grow.run(
-        cli.parse(["grow", str(later), "--blocks", "1", "--width", "0.5", "--out", str(tmp_path / "grown")])
-    )
-    trained = keras.saving.load_model(later, compile=False)
-    grown = keras.saving.load_model(tmp_path / "grown" / "yolo3.keras", compile=False)
-    assert grown.count_params() > trained.count_params()
-    scene = np.random.default_rng(0).uniform(0, 255, (2, 128, 128, 1)).astype(np.float32)
-    assert all(
-        np.allclose(a, b, atol=1e-5) for a, b in zip(trained.predict_on_batch(scene), grown.predict_on_batch(scene))
-    )
-    assert grown_card["training"]["continued_from"] == continued["training"]
-    assert grown_card["anchors"] == continued["anchors"] and grown_card["metrics"] == {}
-    with pytest.raises(SystemExit, match="another width"):
-        grow.run(cli.parse(["grow", str(later), "--width", "1.0", "--out", str(tmp_path / "wrong")]))
 
 
 def test_pretrained_backbone_is_what_the_detector_starts_from(tmp_path):
