@@ -1,4 +1,4 @@
-"""python -m training.yolo3 pretrain|train|grow|average|evaluate|calibrate [options]; see --help of each."""
+"""python -m training.yolo3 pretrain|train|average|evaluate|calibrate [options]; see --help of each."""
 
 import argparse
 import os
@@ -183,11 +183,6 @@ def parse(argv):
     a = sub.add_parser("average", help="average the weights of cycles that continue one another (oldest first)")
     a.add_argument("cycles", nargs="+", help="each cycle's .keras file, its card beside it")
     a.add_argument("--out", required=True, help="folder for the averaged yolo3.keras, its card and LiteRT file")
-    g = sub.add_parser("grow", help="a trained network with more residual blocks, computing what it computed")
-    g.add_argument("trained", help="the trained network's .keras file, its card beside it")
-    g.add_argument("--blocks", type=int, default=2, help="residual blocks added at each of strides 16 and 32")
-    g.add_argument("--width", type=float, default=1.0, help="the trained network's channel multiplier")
-    g.add_argument("--out", required=True, help="folder for the grown yolo3.keras and its card")
     c = sub.add_parser("calibrate", help="print MTCNN's median box on FER crops (scenes.CROP_TO_FACE)")
     c.add_argument("--fer-dir", default=str(fer_dir()))
     return parser.parse_args(argv)
@@ -203,10 +198,6 @@ def main(argv=None):
         from training.yolo3 import average
 
         average.run(args)
-    elif args.command == "grow":
-        from training.yolo3 import grow
-
-        grow.run(args)
     elif args.command == "pretrain":
         from training.yolo3 import pretrain
 

@@ -25,17 +25,15 @@ INPUT_SCALE, INPUT_OFFSET = 1 / 127.5, -1.0
 
 
 def _conv(x, filters, kernel=3, strides=1, name=None):
-    """Conv, BatchNorm, LeakyReLU; a `name` names the three layers name_conv, name_bn and name_act."""
-    named = (lambda part: f"{name}_{part}") if name else (lambda part: None)
-    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=named("conv"))(x)
-    x = layers.BatchNormalization(momentum=0.97, epsilon=1e-3, name=named("bn"))(x)
-    return layers.LeakyReLU(negative_slope=0.1, name=named("act"))(x)
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=name)(x)
+    x = layers.BatchNormalization(momentum=0.97, epsilon=1e-3)(x)
+    return layers.LeakyReLU(negative_slope=0.1)(x)
 
 
-def _residual(x, filters, name=None):
-    y = _conv(x, filters // 2, 1, name=name and f"{name}_a")
-    y = _conv(y, filters, 3, name=name and f"{name}_b")
-    return layers.Add(name=name)([x, y])
+def _residual(x, filters):
+    y = _conv(x, filters // 2, 1)
+    y = _conv(y, filters, 3)
+    return layers.Add()([x, y])
 
 
 def _route_head(deep, skip, route, hidden, name):
@@ -52,14 +50,9 @@ def _channels(width: float):
     return lambda n: max(8, int(round(n * width / 8)) * 8)
 
 
-# Residual blocks added to a trained network (grown) are named GROWN_PREFIX + stride + index.
-GROWN_PREFIX = "grown"
-
-
-def backbone(width: float = 1.0, grown_blocks: int = 0) -> keras.Model:
+def backbone(width: float = 1.0) -> keras.Model:
     """Darknet-style residual stages to stride 32, returning the stride 8, 16 and 32 maps. A model of its
-    own, so that the emotion pretraining (emotion_classifier) and the detector share it by name.
-    `grown_blocks` more residual blocks end the stride 16 and stride 32 stages (see grow)."""
+    own, so that the emotion pretraining (emotion_classifier) and the detector share it by name."""
     c = _channels(width)
     inp = keras.Input((None, None, 1), name="gray")
     x = layers.Rescaling(INPUT_SCALE, offset=INPUT_OFFSET)(inp)
@@ -72,13 +65,9 @@ def backbone(width: float = 1.0, grown_blocks: int = 0) -> keras.Model:
     x = _conv(p8, c(128), 3, 2)  # /16
     x = _residual(x, c(128))
     p16 = _residual(x, c(128))
-    for i in range(grown_blocks):
-        p16 = _residual(p16, c(128), name=f"{GROWN_PREFIX}16_{i}")
     x = _conv(p16, c(256), 3, 2)  # /32
     x = _residual(x, c(256))
     p32 = _residual(x, c(256))
-    for i in range(grown_blocks):
-        p32 = _residual(p32, c(256), name=f"{GROWN_PREFIX}32_{i}")
     return keras.Model(inp, [p8, p16, p32], name=BACKBONE)
 
 
@@ -93,13 +82,13 @@ def emotion_classifier(width: float = 1.0, dropout: float = 0.3) -> keras.Model:
     return keras.Model(inp, layers.Dense(NUM_CLASSES, name="logits")(x), name="yolo3_backbone_classifier")
 
 
-def build(width: float = 1.0, grown_blocks: int = 0) -> keras.Model:
+def build(width: float = 1.0) -> keras.Model:
     """Backbone plus three heads (YOLOv3): stride 32 for large faces, then each finer head sees the
     coarser one's features through an upsampling route, so small faces get fine cells and every face
     gets enough surrounding context to read its expression."""
     c = _channels(width)
     inp = keras.Input((None, None, 1), name="gray")
-    p8, p16, p32 = backbone(width, grown_blocks)(inp)
+    p8, p16, p32 = backbone(width)(inp)
     h32 = _conv(p32, c(128), 1)
     out32 = layers.Conv2D(ANCHORS_PER_SCALE * CHANNELS, 1, name="head32")(_conv(h32, c(256), 3))
     h16, out16 = _route_head(h32, p16, c(128), c(160), "head16")
@@ -118,35 +107,6 @@ def load_backbone(model: keras.Model, classifier_path) -> None:
     """Start the detector's backbone from a pretrained emotion_classifier file."""
     pretrained = keras.saving.load_model(classifier_path, compile=False)
     model.get_layer(BACKBONE).set_weights(pretrained.get_layer(BACKBONE).get_weights())
-
-
-def grow(trained: keras.Model, width: float, grown_blocks: int) -> keras.Model:
-    """A deeper copy of a trained detector that computes what it computes: `grown_blocks` residual blocks more at
-    strides 16 and 32 (where faces at the reread's scale are read), each starting as the identity (the BatchNorm
-    after its 3x3 conv scaled to zero, as in Goyal et al. 2017), every other weight copied. Further training then
-    has more capacity to read emotions without first losing what the trained network knows."""
-    grown = build(width, grown_blocks)
-    _copy_weights(trained, grown)
-    for layer in grown.get_layer(BACKBONE).layers:
-        if layer.name.startswith(GROWN_PREFIX) and layer.name.endswith("_b_bn"):
-            gamma, beta, mean, variance = layer.get_weights()
-            layer.set_weights([np.zeros_like(gamma), np.zeros_like(beta), mean, variance])
-    return grown
-
-
-def _copy_weights(source: keras.Model, target: keras.Model) -> None:
-    """The weights of source's layers into target's, in order, skipping target's grown layers."""
-    kept = [layer for layer in target.layers if not layer.name.startswith(GROWN_PREFIX)]
-    if len(kept) != len(source.layers):
-        raise ValueError(f"{source.name} has {len(source.layers)} layers, the grown network {len(kept)} not grown")
-    for old, new in zip(source.layers, kept):
-        if isinstance(old, keras.Model):
-            _copy_weights(old, new)
-            continue
-        weights = old.get_weights()
-        if [w.shape for w in weights] != [tuple(w.shape) for w in new.weights]:
-            raise ValueError(f"layer {old.name} does not match {new.name}: a network of another width?")
-        new.set_weights(weights)
 
 
 def fit_anchors(
