@@ -271,6 +271,11 @@ def test_the_face_reread_option_writes_a_card_the_reader_takes(tmp_path):
         dict(raw, face_reread=evaluate.face_reread([40, 56], raw["strides"])), path
     ).one_pass_input.face_reread
     assert (reread.face_sides, reread.context, reread.sides) == ((40, 56), 3.0, (128, 192))
+    # A tighter cut: 40 * 2.5 = 100 and 56 * 2.5 = 140 px, letterboxed to the next multiple of the stride 32.
+    tighter = parse_card(
+        dict(raw, face_reread=evaluate.face_reread([40, 56], raw["strides"], 2.5)), path
+    ).one_pass_input.face_reread
+    assert (tighter.context, tighter.sides) == (2.5, (128, 160))
 
 
 def test_a_given_threshold_is_the_one_read_at_and_written(tmp_path):
@@ -301,6 +306,8 @@ def test_a_given_threshold_is_the_one_read_at_and_written(tmp_path):
         evaluated("--threshold", "0.33")
     with pytest.raises(SystemExit):
         evaluated("--threshold", "0.3", "--tune-threshold")
+    with pytest.raises(SystemExit, match="goes with --face-reread-sides"):
+        evaluated("--face-reread-context", "2.5")
 
 
 def test_distilled_scenes_carry_the_target_rows_of_the_very_faces_they_paste():

@@ -165,6 +165,12 @@ def parse(argv):
         "default: as the card says",
     )
     e.add_argument(
+        "--face-reread-context",
+        type=float,
+        default=None,
+        help="with --face-reread-sides: the reread's cut is this many times the face's longer side (default 3)",
+    )
+    e.add_argument(
         "--val-scene-seed",
         type=int,
         default=None,

@@ -377,17 +377,18 @@ FACE_CHECK_SHRINK = 1.17
 REREAD_CONTEXT = 3.0
 
 
-def face_reread(face_sides: list[int], strides: list[int]) -> dict | None:
-    """The card's face_reread with one view at each face side in pixels (none, or [0]: no reread); each view's
-    letterbox side holds its cut, rounded up to the network's largest stride."""
+def face_reread(face_sides: list[int], strides: list[int], context: float = REREAD_CONTEXT) -> dict | None:
+    """The card's face_reread with one view at each face side in pixels (none, or [0]: no reread), each cut
+    `context` times the face's longer side; each view's letterbox side holds its cut, rounded up to the network's
+    largest stride."""
     face_sides = [side for side in face_sides if side]
     if not face_sides:
         return None
     stride = max(strides)
     return {
         "face_sides": face_sides,
-        "context": REREAD_CONTEXT,
-        "sides": [int(np.ceil(side * REREAD_CONTEXT / stride) * stride) for side in face_sides],
+        "context": context,
+        "sides": [int(np.ceil(side * context / stride) * stride) for side in face_sides],
         "min_confidence": FLOOR_CONFIDENCE,
         "min_iou": 0.4,
         "rule": "each face found is read again from a square of context times its longer side around it, cut from "
@@ -422,8 +423,11 @@ def run(args) -> dict:
         raw = dict(raw, large_face_read=large_face_read(args.large_face_side))
     if args.face_check_passes is not None:
         raw = dict(raw, face_check=face_check(args.face_check_passes))
+    if args.face_reread_context is not None and args.face_reread_sides is None:
+        sys.exit("evaluate: --face-reread-context goes with --face-reread-sides")
     if args.face_reread_sides is not None:
-        raw = dict(raw, face_reread=face_reread(args.face_reread_sides, raw["strides"]))
+        context = REREAD_CONTEXT if args.face_reread_context is None else args.face_reread_context
+        raw = dict(raw, face_reread=face_reread(args.face_reread_sides, raw["strides"], context))
     # The card as evaluated, the read options included: the reader runs it and --write-card stores it.
     reader = YoloFaceReader(parse_card(raw, card_path))
     size = args.val_scene_size or reader.spec.side
